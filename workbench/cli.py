@@ -18,6 +18,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """Atelier d'analyse du parc locatif social."""
+
+
 def _wire() -> None:
     """Attach the subcommands of each concept module (each exposes ``register(app)``)."""
     import importlib

@@ -67,6 +67,7 @@ class Indicator:
     bins: list[float] | None = None
     method: dict[str, Any] | None = None
     from_code: str | None = None
+    exempt_rules: tuple[str, ...] = ()
 
     def category_label(self, code: str) -> str:
         return self.categories.get(code, code) if code else self.label
@@ -215,6 +216,7 @@ def _theme(raw: dict[str, Any], scales: dict[str, Any]) -> Theme:
             bins=spec.get("bins"),
             method=spec.get("method"),
             from_code=from_code,
+            exempt_rules=tuple(spec.get("exempt_rules", ())),
         )
     for ind in indicators.values():
         if ind.base and ind.base not in indicators:
@@ -278,3 +280,81 @@ def load_dictionary(folder: Path = DICTIONARY_DIR) -> Dictionary:
 def dictionary() -> Dictionary:
     """The project's dictionary, loaded once per process."""
     return load_dictionary()
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(d: Dictionary | None = None) -> str:
+    """A readable French document of the whole dictionary, for new users."""
+    d = d or dictionary()
+    out = ["# Dictionnaire des données", ""]
+    out += [
+        "Ce document est généré à partir des fichiers `data_dictionary/*.yaml`, seule source des "
+        "libellés, listes de codes, échelles et règles de l'atelier.",
+        "",
+        "## Règles de secret statistique",
+        "",
+        "| règle | définition | valeur par défaut |",
+        "| --- | --- | --- |",
+    ]
+    for rule in d.rules.values():
+        out.append(f"| {_cell(rule['label'])} | {_cell(rule['definition'])} | {rule.get('default', '')} |")
+    out += ["", "## Statuts des données", "", "| statut | libellé | explication |", "| --- | --- | --- |"]
+    for code, st in d.statuses.items():
+        out.append(f"| `{code}` | {_cell(st['label'])} | {_cell(st['explanation'])} |")
+    out += ["", "## Échelles", ""]
+    out += [f"- **{s['label']}** (`{code}`)" for code, s in d.scales.items()]
+    for theme in d.themes.values():
+        out += ["", f"## {theme.label}", ""]
+        out += [
+            f"- **Source** : {theme.source}",
+            f"- **Fréquence** : {theme.frequency}",
+            f"- **Unité comptée** : {theme.unit}",
+            f"- **Échelles d'affichage** : "
+            + ", ".join(d.scale_label(s) for s in theme.show_scales),
+            f"- **Échelles d'export** : "
+            + ", ".join(d.scale_label(s) for s in theme.export_scales),
+            f"- **Règles appliquées** : "
+            + (", ".join(d.rules[r]["label"] for r in theme.rules) or "aucune (données publiques)"),
+        ]
+        if theme.indicators:
+            out += ["", "### Indicateurs publiés", "", "| indicateur | définition | nature | catégories |", "| --- | --- | --- | --- |"]
+            for ind in theme.indicators.values():
+                cats = "; ".join(f"{k} = {v}" for k, v in ind.categories.items())
+                extra = " (version loi)" if ind.version_loi else ""
+                out.append(
+                    f"| **{_cell(ind.label)}** (`{ind.name}`){extra} | {_cell(ind.definition)} "
+                    f"| {ind.kind} | {_cell(cats)} |"
+                )
+                if ind.method:
+                    drivers = ", ".join(dr["label"] for dr in ind.method["drivers"])
+                    out.append(f"| | Indicateurs moteurs : {_cell(drivers)} | | |")
+        if theme.columns:
+            out += ["", "### Colonnes du fichier source", "", "| colonne | libellé | type | obligatoire | codes |", "| --- | --- | --- | --- | --- |"]
+            for col in theme.columns:
+                names = " / ".join((col.name, *col.aliases))
+                codes = "; ".join(f"{k} = {v}" for k, v in (col.codes or {}).items())
+                out.append(
+                    f"| `{names}` | {_cell(col.label)} | {col.type} | "
+                    f"{'oui' if col.required else 'non'} | {_cell(codes)} |"
+                )
+    return "\n".join(out) + "\n"
+
+
+def render_html(d: Dictionary | None = None) -> str:
+    """The same document as HTML (one self-contained page)."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(render_markdown(d))
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
+        "vertical-align:top}th{background:#eef3f8}"
+    )
+    return (
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        f"<title>Dictionnaire des données</title><style>{style}</style></head>"
+        f"<body>{body}</body></html>"
+    )

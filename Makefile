@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+WB := $(VENV)/bin/workbench
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo demo-pipeline serve test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@if [ -f deploy/package.json ]; then npm install --silent --no-audit --no-fund --prefix deploy; fi
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Generate the fictional demo sources, load them, build the published base, serve dashboards.
+demo: demo-pipeline
+	$(WB) serve
+
+demo-pipeline: install
+	$(WB) demo-data
+	$(WB) load --all
+	$(WB) build --all
+
+serve: install
+	$(WB) serve
+
+lint: install
+	$(VENV)/bin/ruff check workbench tests bench
+
+test: install lint
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+bench: install
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	@echo "Voir bench/README.md pour chaque mesure."
+
+clean:
+	rm -rf var .pytest_cache
