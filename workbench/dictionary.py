@@ -312,11 +312,11 @@ def render_markdown(d: Dictionary | None = None) -> str:
             f"- **Source** : {theme.source}",
             f"- **Fréquence** : {theme.frequency}",
             f"- **Unité comptée** : {theme.unit}",
-            f"- **Échelles d'affichage** : "
+            "- **Échelles d'affichage** : "
             + ", ".join(d.scale_label(s) for s in theme.show_scales),
-            f"- **Échelles d'export** : "
+            "- **Échelles d'export** : "
             + ", ".join(d.scale_label(s) for s in theme.export_scales),
-            f"- **Règles appliquées** : "
+            "- **Règles appliquées** : "
             + (", ".join(d.rules[r]["label"] for r in theme.rules) or "aucune (données publiques)"),
         ]
         if theme.indicators:
