@@ -216,37 +216,41 @@ def slug(text: str) -> str:
     return "B-" + "-".join(filter(None, out.split("-")))
 
 
-def attribution_areas(attributions: pd.DataFrame, epci_id: str, residences: pd.Index) -> AreaSet:
-    """Areas of the attribution theme: atoms are (résidence or commune-landlord) x réservataire.
+def attribution_atoms(attributions: pd.DataFrame) -> pd.Series:
+    """Atom of each attribution: its commune x landlord x réservataire.
 
-    Résidences are in the system (as areas withheld "not at scale") so that a landlord or a
-    réservataire total cannot reveal the attributions of a single résidence.
+    That is the finest partition the published scales need (commune, landlord, réservataire,
+    EPCI). Résidences are not an attribution scale: their figures are withheld "not at scale"
+    and never enter the published system.
     """
-    att = attributions
-    place = att["residence_id"].fillna("").astype(str)
-    unknown = ~place.isin(residences) | (place == "")
-    place = place.where(~unknown, "C-" + att["DEPCOM"].astype(str) + "-" + att["BAILLEUR"].astype(str).map(slug))
-    atom = place + "|" + att["RESERVATAIRE"].astype(str)
-    atoms_df = pd.DataFrame(
+    return (
+        attributions["DEPCOM"].astype(str)
+        + "|" + attributions["BAILLEUR"].astype(str).map(slug)
+        + "|" + attributions["RESERVATAIRE"].astype(str)
+    )
+
+
+def attribution_areas(attributions: pd.DataFrame, epci_id: str) -> AreaSet:
+    """Areas of the attribution theme (EPCI, communes, landlords, réservataires) over atoms."""
+    atom = attribution_atoms(attributions)
+    a = pd.DataFrame(
         {
             "atom_id": atom,
-            "place": place,
-            "known_residence": ~unknown,
-            "depcom": att["DEPCOM"].astype(str),
-            "bailleur": att["BAILLEUR"].astype(str).map(slug),
-            "reservataire": att["RESERVATAIRE"].astype(str),
+            "depcom": attributions["DEPCOM"].astype(str),
+            "bailleur": attributions["BAILLEUR"].astype(str).map(slug),
+            "reservataire": attributions["RESERVATAIRE"].astype(str),
         }
     ).drop_duplicates("atom_id")
-    a = atoms_df
     parts = [
         pd.DataFrame({"area_id": epci_id, "scale": "epci", "atom_id": a["atom_id"]}),
         pd.DataFrame({"area_id": a["depcom"], "scale": "commune", "atom_id": a["atom_id"]}),
         pd.DataFrame({"area_id": a["bailleur"], "scale": "bailleur", "atom_id": a["atom_id"]}),
         pd.DataFrame({"area_id": a["reservataire"], "scale": "reservataire", "atom_id": a["atom_id"]}),
-        pd.DataFrame(
-            {"area_id": a.loc[a.known_residence, "place"], "scale": "residence", "atom_id": a.loc[a.known_residence, "atom_id"]}
-        ),
     ]
     membership = pd.concat(parts, ignore_index=True)
     areas = membership[["area_id", "scale"]].drop_duplicates("area_id").reset_index(drop=True)
-    return AreaSet(areas=areas, atoms=pd.Index(a["atom_id"], name="atom_id"), membership=membership[["area_id", "atom_id"]])
+    return AreaSet(
+        areas=areas,
+        atoms=pd.Index(a["atom_id"], name="atom_id"),
+        membership=membership[["area_id", "atom_id"]],
+    )

@@ -28,9 +28,9 @@ from workbench import secrecy_adapter as sa
 from workbench.areas import (
     area_table,
     attribution_areas,
+    attribution_atoms,
     non_geographic_areas,
     residential_areas,
-    slug,
 )
 from workbench.config import paths
 from workbench.counting import count_cells
@@ -103,17 +103,12 @@ def compute_theme_cells(
     att, used = _attributions_window(store, vintage, years)
     if len(att):
         epci_id = str(communes["epci"].iloc[0])
-        att = att.assign(residence_id=att["residence_id"].fillna(""))
-        att_areas = attribution_areas(att, epci_id, areas.atoms)
-        atom = att_areas.atoms
-        place = att["residence_id"].where(
-            att["residence_id"].isin(areas.atoms) & (att["residence_id"] != ""),
-            "C-" + att["DEPCOM"].astype(str) + "-" + att["BAILLEUR"].astype(str).map(slug),
-        )
-        atom_ids = place + "|" + att["RESERVATAIRE"].astype(str)
-        assert atom_ids.isin(atom).all()
+        att_areas = attribution_areas(att, epci_id)
         themes["attributions"] = (
-            count_cells(att, atom_ids, att_areas, counted_indicators(d, "attributions"), vintage, "attributions"),
+            count_cells(
+                att, attribution_atoms(att), att_areas,
+                counted_indicators(d, "attributions"), vintage, "attributions",
+            ),
             att_areas,
         )
     context = {
@@ -164,6 +159,27 @@ def _rent_ratio(cells: pd.DataFrame, logements: pd.DataFrame, areas, d: Dictiona
     out = out.reset_index()
     out["theme"], out["indicator"], out["category"], out["base"] = ind.theme, ind.name, "", out["count"]
     return out
+
+
+def _not_at_scale(residences: pd.DataFrame, d: Dictionary, vintage: int) -> pd.DataFrame:
+    """Attribution figures at résidence scale: listed as withheld so the fiche can say why."""
+    theme = d.themes["attributions"]
+    if "residence" in theme.show_scales:
+        return pd.DataFrame(columns=INDICATOR_COLUMNS)
+    return pd.DataFrame(
+        {
+            "vintage": vintage,
+            "theme": "attributions",
+            "indicator": "attributions",
+            "category": "",
+            "scale": "residence",
+            "area_id": residences["residence_id"].to_numpy(),
+            "base": np.nan,
+            "count": np.nan,
+            "value": np.nan,
+            "status": "not_at_scale",
+        }
+    )
 
 
 def build_vintage(
@@ -217,6 +233,8 @@ def build_vintage(
     cells = cells[INDICATOR_COLUMNS]
     equipment = store.read(SHARED, "equipements") if store.has(SHARED, "equipements") else None
     more = [fragility(cells, d, vintage)]
+    if "attributions" in themes:
+        more.append(_not_at_scale(ctx["residences"], d, vintage))
     if equipment is not None:
         more.append(distances(ctx["residences"], equipment, d, vintage))
     indicators = pd.concat([cells, *more], ignore_index=True)[INDICATOR_COLUMNS]

@@ -63,14 +63,27 @@ def count_cells(
     scale = areas.areas.set_index("area_id")["scale"]
     long["scale"] = long["area_id"].map(scale)
     long["theme"] = theme
-    base_of = {ind.name: ind.base for ind in indicators if ind.kind == "share"}
-    base_cells = long.loc[long["category"] == "", ["area_id", "indicator", "count"]]
-    base_lookup = base_cells.set_index(["indicator", "area_id"])["count"]
-    base_key = pd.MultiIndex.from_arrays([long["indicator"].map(base_of), long["area_id"]])
-    long["base"] = base_lookup.reindex(base_key).to_numpy()
+    base_ind = {}
+    base_cat = {}
+    for ind in indicators:
+        if ind.kind == "share":
+            base_ind[ind.name], base_cat[ind.name] = base_cell(ind)
+    lookup = long.set_index(["indicator", "category", "area_id"])["count"]
+    key = pd.MultiIndex.from_arrays(
+        [long["indicator"].map(base_ind), long["indicator"].map(base_cat), long["area_id"]]
+    )
+    long["base"] = lookup.reindex(key).to_numpy()
     long.loc[long["category"] == "", "base"] = np.nan
     _check_additivity(long, indicators)
     return long[["theme", "indicator", "category", "scale", "area_id", "count", "base"]]
+
+
+def base_cell(ind: Indicator) -> tuple[str, str]:
+    """The (indicator, category) cell holding a share's base, resolving ``same_as`` aliases."""
+    from workbench.dictionary import dictionary
+
+    base = dictionary().indicator(ind.base)
+    return base.same_as if base.same_as else (base.name, "")
 
 
 def _check_additivity(long: pd.DataFrame, indicators: list[Indicator]) -> None:
