@@ -29,7 +29,7 @@ serve: install
 	$(WB) serve
 
 lint: install
-	$(VENV)/bin/ruff check workbench tests bench
+	$(VENV)/bin/ruff check .
 
 test: install lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
