@@ -26,6 +26,7 @@ import pandas as pd
 
 from workbench import secrecy_adapter as sa
 from workbench.areas import (
+    AreaSet,
     area_table,
     attribution_areas,
     attribution_atoms,
@@ -33,11 +34,12 @@ from workbench.areas import (
     residential_areas,
 )
 from workbench.config import paths
-from workbench.counting import count_cells
+from workbench.counting import Counts, count_cells
 from workbench.dictionary import Dictionary, dictionary
 from workbench.fragility import fragility
 from workbench.indicators import counted_indicators, has_version_loi
 from workbench.proximity import distances
+from workbench.secrecy.rules import Rules
 from workbench.store import SHARED, MicrodataStore
 
 INDICATOR_COLUMNS = ["vintage", "theme", "indicator", "category", "scale", "area_id", "base", "count", "value", "status"]
@@ -80,7 +82,7 @@ def _attributions_window(store: MicrodataStore, vintage: int, years: int) -> tup
 
 def compute_theme_cells(
     store: MicrodataStore, vintage: int, d: Dictionary
-) -> tuple[dict[str, tuple[pd.DataFrame, Any]], dict[str, Any]]:
+) -> tuple[dict[str, tuple[Counts, AreaSet]], dict[str, Any]]:
     """Counts of every theme (cells with their area set) and the context the build needs."""
     communes = store.read(SHARED, "communes")
     residences = store.read(vintage, "residences")
@@ -202,7 +204,7 @@ def build_vintage(
     themes, ctx = compute_theme_cells(store, vintage, d)
     timings["indicateurs"] = time.perf_counter() - t0
 
-    rules = sa.rules_from_dictionary(d)
+    rules = Rules.from_dictionary(d)
     protected: list[pd.DataFrame] = []
     audits: dict[str, Any] = {}
     for theme, (cells, areas) in themes.items():

@@ -7,6 +7,8 @@ membership the secrecy engine uses for its additivity constraints.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -16,6 +18,15 @@ from workbench.dictionary import Indicator
 from workbench.indicators import derive
 
 
+@dataclass
+class Counts:
+    """Counts of one theme: per area (long table) and per atom (for the secrecy engine)."""
+
+    cells: pd.DataFrame  # theme, indicator, category, scale, area_id, count, base
+    per_atom: sparse.csr_matrix  # atoms x columns
+    columns: list[tuple[str, str]]  # (indicator, category) of each column
+
+
 def count_cells(
     units: pd.DataFrame,
     atom_ids: pd.Series,
@@ -23,7 +34,7 @@ def count_cells(
     indicators: list[Indicator],
     vintage: int,
     theme: str,
-) -> pd.DataFrame:
+) -> Counts:
     """Long table of counts: theme, indicator, category, scale, area_id, count, base.
 
     ``base`` is the count of the indicator's base for the same area (shares only).
@@ -75,7 +86,8 @@ def count_cells(
     long["base"] = lookup.reindex(key).to_numpy()
     long.loc[long["category"] == "", "base"] = np.nan
     _check_additivity(long, indicators)
-    return long[["theme", "indicator", "category", "scale", "area_id", "count", "base"]]
+    cols = ["theme", "indicator", "category", "scale", "area_id", "count", "base"]
+    return Counts(long[cols], per_atom, columns)
 
 
 def base_cell(ind: Indicator) -> tuple[str, str]:

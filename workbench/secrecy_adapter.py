@@ -1,4 +1,4 @@
-"""Bridge between the build's cells and the secrecy engine (placeholder during development)."""
+"""Bridge between the build's counts and the secrecy engine, one theme at a time."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.counting import base_cell
+from workbench.areas import AreaSet
+from workbench.counting import Counts, base_cell
 from workbench.dictionary import Dictionary
+from workbench.secrecy.audit import audit
+from workbench.secrecy.hierarchy import Geography, build_table
+from workbench.secrecy.primary import primary_statuses
+from workbench.secrecy.rules import Rules
+from workbench.secrecy.secondary import protect
+
+TOTAL_SCALES = {"epci": 1000.0, "commune": 100.0}  # avoid withholding commune and EPCI totals
 
 
 @dataclass
@@ -20,42 +28,62 @@ class ThemeResult:
     audit_summary: dict[str, Any]
 
 
-def rules_from_dictionary(d: Dictionary) -> dict[str, Any]:
-    return {
-        "threshold": int(d.rules["threshold"]["default"]),
-        "min_response_rate": float(d.rules["response"]["default"]),
-        "protection": int(d.rules["protection"]["default"]),
+def protect_theme(
+    counts: Counts,
+    areas: AreaSet,
+    theme: str,
+    d: Dictionary,
+    rules: Rules,
+    atom_upper: pd.Series | None = None,
+) -> ThemeResult:
+    """Primary + secondary suppression of one theme, checked by the independent audit."""
+    cells = counts.cells.reset_index(drop=True)
+    base_of = {i.name: base_cell(i) for i in d.themes[theme].indicators.values() if i.kind == "share"}
+    status = primary_statuses(cells, theme, d, rules, base_of)
+    primary = np.where(status == "published", "", status).astype(object)
+    cost = cells["count"].to_numpy(dtype=float) + 1.0
+    cost *= cells["scale"].map(TOTAL_SCALES).fillna(1.0).to_numpy()
+    cost *= np.where(cells["category"] == "", 10.0, 1.0)  # a base hides its whole row
+    known = (cells["indicator"] == "logements").to_numpy()  # public RPLS counts per address
+    upper = atom_upper.reindex(areas.atoms).to_numpy(dtype=float) if atom_upper is not None else None
+    population = {i.name for i in d.themes[theme].indicators.values() if i.kind == "count" and not i.same_as}
+    table, n = build_table(
+        cells, Geography(areas.areas, areas.atoms, areas.membership), base_of, counts.per_atom,
+        counts.columns, primary, cost=cost, known=known, atom_upper=upper, population=population,
+    )
+    result = protect(table, protection=rules.protection, threshold=rules.threshold)
+    final = pd.Series(result.status[:n], index=cells.index)
+    final = _withhold_rows_of_withheld_bases(cells, final, base_of)
+    withheld = np.zeros(table.n, dtype=bool)
+    withheld[:n] = (final != "published").to_numpy()
+    report = audit(table, withheld, rules.protection, rules.threshold)
+    summary = report.summary() | {
+        "primary_cells": result.primary_cells,
+        "secondary_cells": int((final == "secondary").sum()),
+        "secondary_units": int(cells.loc[final == "secondary", "count"].sum()),
+        "protect_seconds": round(result.seconds, 2),
     }
+    return ThemeResult(cells.assign(status=final.to_numpy()), report.ok, len(report.disclosures), summary)
 
 
-def rules_manifest(rules: dict[str, Any]) -> dict[str, Any]:
-    return dict(rules)
-
-
-def primary_statuses(cells: pd.DataFrame, theme: str, d: Dictionary, rules: dict[str, Any]) -> pd.Series:
-    """Rules 1-4 per cell, with the reason; bases withheld carry their categories along."""
-    t = d.themes[theme]
-    status = pd.Series("published", index=cells.index, dtype=object)
-    inds = t.indicators
-    scale_ok = np.array([s in inds[i].scales for i, s in zip(cells.indicator, cells.scale, strict=True)])
-    status[~scale_ok] = "not_at_scale"
-    thr = rules["threshold"]
-    is_count = cells["category"] == ""
-    small = np.where(is_count, cells["count"] < thr, cells["base"] < thr)
-    status[(status == "published") & small] = "below_threshold"
-    if "response" in t.rules:
-        resp = cells[(cells.indicator == "reponse")]
-        rate = (resp[resp.category == "REPONDU"].set_index("area_id")["count"] /
-                resp[resp.category == "REPONDU"].set_index("area_id")["base"])
-        profile = {
-            name for name, ind in inds.items()
-            if ind.kind == "share" and base_cell(ind) != ("menages", "") and ind.name != "reponse"
-        }
-        low = cells.indicator.isin(profile) & (cells.area_id.map(rate) < rules["min_response_rate"])
-        status[(status == "published") & low] = "low_response"
-    if "extremes" in t.rules:
-        exempt = {n for n, i in inds.items() if "extremes" in i.exempt_rules}
-        share = ~is_count & ~cells.indicator.isin(exempt)
-        extreme = share & ((cells["count"] == 0) | (cells["count"] == cells["base"]))
-        status[(status == "published") & extreme] = "extreme_share"
+def _withhold_rows_of_withheld_bases(
+    cells: pd.DataFrame, status: pd.Series, base_of: dict[str, tuple[str, str]]
+) -> pd.Series:
+    """A published share carries its base: where the base is withheld, so is the share."""
+    status = status.copy()
+    lookup = pd.Series(status.to_numpy(), index=pd.MultiIndex.from_frame(cells[["indicator", "category", "area_id"]]))
+    for _ in range(3):  # bases of bases (respondents -> recent movers -> their profile)
+        b_ind = cells["indicator"].map(lambda i: base_of.get(i, (None, None))[0])
+        b_cat = cells["indicator"].map(lambda i: base_of.get(i, (None, None))[1])
+        key = pd.MultiIndex.from_arrays([b_ind, b_cat, cells["area_id"]])
+        base_status = pd.Series(lookup.reindex(key).to_numpy(), index=cells.index)
+        hit = (status == "published") & base_status.notna() & (base_status != "published")
+        if not hit.any():
+            break
+        status[hit] = base_status[hit]
+        lookup = pd.Series(status.to_numpy(), index=lookup.index)
     return status
+
+
+def rules_manifest(rules: Rules) -> dict[str, Any]:
+    return rules.as_dict()

@@ -1,0 +1,140 @@
+"""Secondary suppression: withhold the fewest extra units so that the audit finds nothing.
+
+Two passes. First a fast combinatorial pass over the constraints: a constraint with a single
+withheld cell gives it away, so a partner is withheld in it — the cheapest published cell
+(small values first, commune and EPCI totals last), preferring partners whose other
+constraints already hold a withheld cell, which closes cycles instead of starting new ones and
+keeps blocks small. A population constraint whose withheld parts add up to fewer than the
+threshold gets one more partner. Then the attacker's audit runs, and every cell it still
+recovers gets a partner in its tightest constraint, until the audit is clean.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from workbench.secrecy.audit import GROUP, AuditReport, audit
+from workbench.secrecy.table import CellTable
+
+
+class SecrecyError(RuntimeError):
+    """Publishing refused: the protection could not be completed (French message)."""
+
+
+@dataclass
+class Protection:
+    withheld: np.ndarray  # final withheld mask (virtual cells included)
+    status: np.ndarray  # per cell: primary reason, "secondary" or "published" ("" for virtual)
+    audit: AuditReport
+    primary_cells: int
+    secondary_cells: int
+    secondary_units: int
+    seconds: float
+    rounds: int
+
+
+class _State:
+    def __init__(self, table: CellTable, withheld: np.ndarray, protection: int) -> None:
+        self.t = table
+        self.w = withheld.copy()
+        self.csr = table.constraints.tocsr()
+        self.csc = table.constraints.tocsc()
+        self.count = np.asarray((self.csr != 0) @ self.w.astype(np.int64)).ravel()
+        self.p = protection
+
+    def partner(self, row: int, exclude: int | None = None) -> int | None:
+        """The cheapest published cell of a constraint to withhold with the others."""
+        start, end = self.csr.indptr[row], self.csr.indptr[row + 1]
+        cells = self.csr.indices[start:end]
+        cand = cells[~self.w[cells] & ~self.t.virtual[cells] & ~self.t.known[cells]]
+        if exclude is not None:
+            cand = cand[cand != exclude]
+        if len(cand) == 0:
+            return None
+        cost = self.t.cost[cand].astype(float)
+        weak = self.t.values[cand] < self.p
+        new_singletons = np.array(
+            [int((self.count[self.csc.indices[self.csc.indptr[j] : self.csc.indptr[j + 1]]] == 0).sum()) for j in cand]
+        )
+        score = cost + 1e6 * weak + np.median(cost) * new_singletons
+        return int(cand[np.lexsort((cand, score))[0]])
+
+    def add(self, j: int) -> list[int]:
+        self.w[j] = True
+        rows = self.csc.indices[self.csc.indptr[j] : self.csc.indptr[j + 1]]
+        self.count[rows] += 1
+        return list(rows)
+
+    def parts_sum(self, row: int) -> float | None:
+        """Known sum of the withheld parts of a row, when no withheld total sits in it."""
+        start, end = self.csr.indptr[row], self.csr.indptr[row + 1]
+        cells, coef = self.csr.indices[start:end], self.csr.data[start:end]
+        hidden = self.w[cells]
+        if (coef[hidden] < 0).any():
+            return None
+        return float(self.t.values[cells[hidden]].sum())
+
+
+def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_rounds: int = 200) -> Protection:
+    """Primary cells plus the secondary cells that make the table safe, audited."""
+    t0 = time.perf_counter()
+    primary = (table.primary != "") & ~table.virtual
+    st = _State(table, table.initial_withheld(), protection)
+    queue = list(np.flatnonzero(st.count >= 1))
+    while queue:
+        row = queue.pop()
+        need = st.count[row] == 1
+        if not need and table.population[row]:
+            s = st.parts_sum(row)
+            need = s is not None and 1 <= s < threshold
+        if not need:
+            continue
+        j = st.partner(row)
+        if j is None:
+            continue
+        touched = st.add(j)
+        queue.extend(touched)
+        queue.append(row)
+    rounds = 0
+    report = audit(table, st.w, protection, threshold)
+    while not report.ok:
+        rounds += 1
+        if rounds > max_rounds:
+            raise SecrecyError(
+                f"le secret secondaire n'a pas abouti après {max_rounds} tours : "
+                f"{len(report.disclosures)} donnée(s) encore recalculable(s)"
+            )
+        progressed = False
+        for cell, kind in zip(report.disclosures["cell"], report.disclosures["kind"], strict=True):
+            rows = st.csc.indices[st.csc.indptr[cell] : st.csc.indptr[cell + 1]]
+            if kind == GROUP:
+                rows = [r for r in rows if table.population[r]]
+            # Tightest constraints first: the fewest withheld cells, then the smallest.
+            for r in sorted(rows, key=lambda r: (st.count[r], st.csr.indptr[r + 1] - st.csr.indptr[r])):
+                j = st.partner(r, exclude=cell)
+                if j is not None:
+                    st.add(j)
+                    progressed = True
+                    break
+        if not progressed:
+            raise SecrecyError(
+                "le secret secondaire ne trouve plus de donnée à masquer pour protéger "
+                f"{len(report.disclosures)} donnée(s) : la table ne peut pas être publiée"
+            )
+        report = audit(table, st.w, protection, threshold)
+    secondary = st.w & ~primary & ~table.virtual & ~table.known
+    status = np.where(primary, table.primary, np.where(secondary, "secondary", "published")).astype(object)
+    status[table.virtual] = ""
+    return Protection(
+        withheld=st.w,
+        status=status,
+        audit=report,
+        primary_cells=int(primary.sum()),
+        secondary_cells=int(secondary.sum()),
+        secondary_units=int(table.values[secondary].sum()),
+        seconds=time.perf_counter() - t0,
+        rounds=rounds,
+    )

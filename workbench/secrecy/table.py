@@ -1,0 +1,78 @@
+"""A table of counts for the secrecy engine: cells, additivity constraints, attacker knowledge.
+
+Every constraint says ``total = sum(parts)`` and is stored as one row of a sparse matrix ``A``
+with ``A @ x = 0`` (+1 for parts, -1 for the total). Cells may be *virtual*: pieces that are
+never published (e.g. the part of an IRIS inside a QPV) but that the attacker's model needs so
+that crossing geographies add up; virtual cells are always unknown and need no protection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+
+@dataclass
+class CellTable:
+    """Cells and linear constraints; arrays are aligned on the cell index 0..n-1."""
+
+    values: np.ndarray  # true non-negative integer value of each cell
+    constraints: sparse.csr_matrix  # m x n, A @ values == 0
+    primary: np.ndarray  # object array: "" or the primary reason
+    cost: np.ndarray | None = None  # cost of withholding a cell (default: its value + 1)
+    upper: np.ndarray | None = None  # attacker's prior upper bound (default: +inf)
+    virtual: np.ndarray | None = None  # never published, never protected
+    population: np.ndarray | None = None  # constraint rows whose withheld union must reach the threshold
+    known: np.ndarray | None = None  # public knowledge (e.g. RPLS dwelling counts): never secret
+    labels: pd.DataFrame | None = field(default=None, repr=False)  # who each cell is (for reports)
+
+    def __post_init__(self) -> None:
+        n = len(self.values)
+        self.values = np.asarray(self.values, dtype=np.int64)
+        self.primary = np.asarray(self.primary, dtype=object)
+        if self.cost is None:
+            self.cost = self.values.astype(float) + 1.0
+        if self.upper is None:
+            self.upper = np.full(n, np.inf)
+        if self.virtual is None:
+            self.virtual = np.zeros(n, dtype=bool)
+        if self.known is None:
+            self.known = np.zeros(n, dtype=bool)
+        if self.population is None:
+            self.population = np.zeros(self.constraints.shape[0], dtype=bool)
+        self.constraints = sparse.csr_matrix(self.constraints, dtype=np.int8)
+        if self.constraints.shape[1] != n:
+            raise ValueError("contraintes et cellules de tailles différentes")
+        residual = self.constraints @ self.values
+        if np.any(residual != 0):
+            row = int(np.flatnonzero(residual)[0])
+            raise ValueError(f"la contrainte n° {row} n'est pas vérifiée par les valeurs (écart {residual[row]})")
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    def initial_withheld(self) -> np.ndarray:
+        """Cells unknown to the attacker at the start: primary (not public) and virtual."""
+        return ((self.primary != "") & ~self.known) | self.virtual
+
+
+def constraint_rows(
+    totals: list[int] | np.ndarray, parts: list[list[int]], n: int | None = None
+) -> sparse.csr_matrix:
+    """Build ``A`` from (total, parts) pairs over ``n`` cells."""
+    rows, cols, vals = [], [], []
+    for i, (t, ps) in enumerate(zip(totals, parts, strict=True)):
+        rows.append(i)
+        cols.append(int(t))
+        vals.append(-1)
+        for p in ps:
+            rows.append(i)
+            cols.append(int(p))
+            vals.append(1)
+    if n is None:
+        n = (max(cols) + 1) if cols else 0
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(totals), n), dtype=np.int8)
