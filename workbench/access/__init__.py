@@ -1,0 +1,1 @@
+"""Access and data protection: organisations, nominative accounts, roles, the hub login."""

@@ -1,0 +1,53 @@
+"""The workbench database (accounts, organisations, studies, processing register).
+
+SQLite under ``paths().state`` by default so that a demo needs no server; a deployment points
+``WORKBENCH_DB_URL`` at PostgreSQL. Engines are cached per URL because tests switch homes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from sqlalchemy import Engine, create_engine, event
+
+from workbench.config import paths
+
+_ENGINES: dict[str, Engine] = {}
+_LOCK = threading.Lock()
+
+
+def database_url() -> str:
+    """The URL of the workbench database (``WORKBENCH_DB_URL`` wins over the SQLite default)."""
+    url = os.environ.get("WORKBENCH_DB_URL")
+    if url:
+        return url
+    state = paths().state
+    state.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{state / 'workbench.sqlite'}"
+
+
+def engine(url: str | None = None) -> Engine:
+    """A shared engine; SQLite transactions take the write lock at BEGIN (serialised appends)."""
+    url = url or database_url()
+    with _LOCK:
+        eng = _ENGINES.get(url)
+        if eng is None:
+            eng = create_engine(url, future=True)
+            if eng.dialect.name == "sqlite":
+                _immediate_transactions(eng)
+            _ENGINES[url] = eng
+        return eng
+
+
+def _immediate_transactions(eng: Engine) -> None:
+    # pysqlite's own BEGIN is deferred; two processes could then read the same chain head.
+    @event.listens_for(eng, "connect")
+    def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    @event.listens_for(eng, "begin")
+    def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
