@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, insert, select, update
 
 from workbench import crypto
-from workbench.access.database import engine
+from workbench.access.database import ready
 from workbench.config import paths
 from workbench.register import current_person, record
 
@@ -69,9 +69,7 @@ class Study:
 
 
 def _db():  # type: ignore[no-untyped-def]
-    eng = engine()
-    metadata.create_all(eng)
-    return eng
+    return ready(metadata)
 
 
 def _from_row(r) -> Study:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
 
 from workbench.config import paths
 
@@ -51,3 +51,16 @@ def _immediate_transactions(eng: Engine) -> None:
     @event.listens_for(eng, "begin")
     def _begin(conn) -> None:  # type: ignore[no-untyped-def]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_CREATED: set[tuple[str, int]] = set()
+
+
+def ready(metadata: MetaData) -> Engine:
+    """The engine, with the tables of ``metadata`` created once per database per process."""
+    eng = engine()
+    key = (str(eng.url), id(metadata))
+    if key not in _CREATED:
+        metadata.create_all(eng)
+        _CREATED.add(key)
+    return eng
