@@ -78,6 +78,44 @@ class _State:
         return float(self.t.values[cells[hidden]].sum())
 
 
+def _partner_through_virtual(
+    table: CellTable, st: _State, cell: int, protection: int, threshold: int
+) -> int | None:
+    """A partner for a disclosed cell whose own constraints hold no candidate.
+
+    Such a cell is derived through virtual pieces (a QPV from the commune minus the commune
+    hors QPV, over the IRIS ∩ QPV pieces): candidates are the published cells of the
+    constraints reached through withheld virtual cells, cheapest first; the first whose
+    withholding ends the disclosure wins (else the cheapest).
+    """
+    seen_rows: set[int] = set()
+    seen_cells = {cell}
+    frontier, candidates = [cell], []
+    while frontier:
+        reached = []
+        for c in frontier:
+            for r in st.csc.indices[st.csc.indptr[c] : st.csc.indptr[c + 1]]:
+                if r in seen_rows:
+                    continue
+                seen_rows.add(r)
+                for k in st.csr.indices[st.csr.indptr[r] : st.csr.indptr[r + 1]]:
+                    if k in seen_cells:
+                        continue
+                    seen_cells.add(k)
+                    if st.w[k] and table.virtual[k]:
+                        reached.append(k)
+                    elif not st.w[k] and not table.known[k] and not table.virtual[k]:
+                        candidates.append(int(k))
+        frontier = reached
+    candidates.sort(key=lambda k: (table.cost[k], k))
+    for j in candidates:
+        trial = st.w.copy()
+        trial[j] = True
+        if not (audit(table, trial, protection, threshold).disclosures["cell"] == cell).any():
+            return j
+    return candidates[0] if candidates else None
+
+
 def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_rounds: int = 200) -> Protection:
     """Primary cells plus the secondary cells that make the table safe, audited."""
     t0 = time.perf_counter()
@@ -119,6 +157,11 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
                     st.add(j)
                     progressed = True
                     break
+            else:
+                j = _partner_through_virtual(table, st, int(cell), protection, threshold)
+                if j is not None:
+                    st.add(j)
+                    progressed = True
         if not progressed:
             raise SecrecyError(
                 "le secret secondaire ne trouve plus de donnée à masquer pour protéger "

@@ -1,0 +1,191 @@
+"""Hand-made tables: the audit catches a naive (primary-only) suppression, ``protect`` fixes it.
+
+Each case states the disclosure an attacker gets from the naive pattern — cell, kind, interval
+— worked out by hand in its docstring; the audit must find exactly that (so the audit can
+fail), the scipy brute force must agree, and ``protect``'s output must leave nothing to find
+while every published cell still obeys rules 1-4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from secrecy_cases import (
+    RULES,
+    VALID_STATUSES,
+    Case,
+    brute_force_disclosed,
+    counts_frame,
+    make_case,
+)
+
+from workbench.secrecy import audit, protect
+from workbench.secrecy.audit import EXACT, GROUP
+
+OCC_BASES = {"reponse": ("menages", ""), "composition": ("reponse", "REPONDU")}
+Expected = list[tuple[tuple[str, str, str], str, float, float]]
+
+
+def occupation(households: int, alone: int, respondents: int | None = None) -> dict:
+    """One résidence's occupation counts (full response unless told)."""
+    r = households if respondents is None else respondents
+    return {
+        ("menages", ""): households,
+        ("reponse", "REPONDU"): r,
+        ("reponse", "NON_REPONDU"): households - r,
+        ("composition", "SEUL"): alone,
+        ("composition", "COUPLE"): r - alone,
+    }
+
+
+def single_child() -> tuple[Case, Expected]:
+    """Résidence R1 (5 households) is the only withheld child of IRIS I1 = R1 + R2 + R3
+    (5 + 30 + 25); I1 and the others are published: R1 = 60 - 30 - 25 = 5 exactly."""
+    areas = {
+        "C": ("commune", ["r1", "r2", "r3", "r4"]),
+        "I1": ("iris", ["r1", "r2", "r3"]),
+        "I2": ("iris", ["r4"]),
+        "R1": ("residence", ["r1"]),
+        "R2": ("residence", ["r2"]),
+        "R3": ("residence", ["r3"]),
+        "R4": ("residence", ["r4"]),
+    }
+    per_atom = counts_frame({f"r{k}": {("menages", ""): v} for k, v in enumerate([5, 30, 25, 40], 1)})
+    case = make_case(areas, per_atom, "occupation", {})
+    # 5 households alone are also a population under the threshold.
+    return case, [(("menages", "", "R1"), EXACT, 5, 5), (("menages", "", "R1"), GROUP, 5, 5)]
+
+
+def two_small_children() -> tuple[Case, Expected]:
+    """IRIS I1 = R1 + R2 + R3 = 4 + 5 + 31: R1 and R2 are both withheld, so each moves in
+    [0, 9] (protected on its own), but their union of 9 households (< 11) is derivable."""
+    areas = {
+        "I1": ("iris", ["r1", "r2", "r3"]),
+        "R1": ("residence", ["r1"]),
+        "R2": ("residence", ["r2"]),
+        "R3": ("residence", ["r3"]),
+    }
+    per_atom = counts_frame({f"r{k}": {("menages", ""): v} for k, v in enumerate([4, 5, 31], 1)})
+    case = make_case(areas, per_atom, "occupation", {})
+    return case, [(("menages", "", "R1"), GROUP, 9, 9)]
+
+
+def full_share_and_complement() -> tuple[Case, Expected]:
+    """IRIS I1: 20 households, all alone (100 % "SEUL", 0 % "COUPLE": both withheld); I2:
+    15 alone, 10 in couple. The commune's published shares give I1 by difference:
+    SEUL = 35 - 15 = 20 and COUPLE = 10 - 10 = 0, exactly."""
+    areas = {
+        "C": ("commune", ["r1", "r2"]),
+        "I1": ("iris", ["r1"]),
+        "I2": ("iris", ["r2"]),
+    }
+    per_atom = counts_frame({"r1": occupation(20, 20), "r2": occupation(25, 15)})
+    case = make_case(areas, per_atom, "occupation", OCC_BASES)
+    return case, [
+        (("composition", "SEUL", "I1"), EXACT, 20, 20),
+        (("composition", "COUPLE", "I1"), EXACT, 0, 0),
+    ]
+
+
+def qpv_across_two_iris() -> tuple[Case, Expected]:
+    """QPV Q crosses IRIS I1 and I2 (3 + 4 = 7 households: withheld); I3 is outside. The
+    commune (82), its three IRIS and the commune hors QPV (75) are published, résidences are
+    not, so the table holds virtual IRIS∩QPV pieces. Q = C - H = 82 - 75 = 7 exactly,
+    which the attacker gets only through those pieces (Q and H are in no common constraint)."""
+    areas = {
+        "C": ("commune", ["a1", "b1", "a2", "b2", "b3"]),
+        "I1": ("iris", ["a1", "b1"]),
+        "I2": ("iris", ["a2", "b2"]),
+        "I3": ("iris", ["b3"]),
+        "Q": ("qpv", ["a1", "a2"]),
+        "H": ("commune_hors_qpv", ["b1", "b2", "b3"]),
+    }
+    per_atom = counts_frame({
+        "a1": {("menages", ""): 3}, "a2": {("menages", ""): 4}, "b1": {("menages", ""): 20},
+        "b2": {("menages", ""): 25}, "b3": {("menages", ""): 30},
+    })
+    case = make_case(areas, per_atom, "occupation", {})
+    assert case.table.virtual.sum() == 4  # the four IRIS∩QPV pieces (I3 is its own atom)
+    return case, [(("menages", "", "Q"), EXACT, 7, 7)]
+
+
+def residence_in_published_iris() -> tuple[Case, Expected]:
+    """Two IRIS of a commune, each with résidences: R3 (6 households) is withheld in I2
+    whose other résidences R4, R5 are published: R3 = 50 - 24 - 20 = 6 (and 6 < 11 is a
+    small population on its own); I1 is clean."""
+    areas = {
+        "E": ("epci", ["r1", "r2", "r3", "r4", "r5"]),
+        "C": ("commune", ["r1", "r2", "r3", "r4", "r5"]),
+        "I1": ("iris", ["r1", "r2"]),
+        "I2": ("iris", ["r3", "r4", "r5"]),
+        **{f"R{k}": ("residence", [f"r{k}"]) for k in range(1, 6)},
+    }
+    per_atom = counts_frame({f"r{k}": {("menages", ""): v} for k, v in enumerate([30, 40, 6, 24, 20], 1)})
+    case = make_case(areas, per_atom, "occupation", {})
+    return case, [(("menages", "", "R3"), EXACT, 6, 6), (("menages", "", "R3"), GROUP, 6, 6)]
+
+
+CASES: dict[str, Callable[[], tuple[Case, Expected]]] = {
+    f.__name__: f
+    for f in (
+        single_child, two_small_children, full_share_and_complement, qpv_across_two_iris,
+        residence_in_published_iris,
+    )
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_audit_catches_the_naive_suppression(name: str) -> None:
+    case, expected = CASES[name]()
+    report = audit(case.table, case.naive(), RULES.protection, RULES.threshold)
+    assert not report.ok
+    got = {
+        (int(c), k): (lo, hi)
+        for c, k, lo, hi in zip(report.disclosures["cell"], report.disclosures["kind"],
+                                report.disclosures["lower"], report.disclosures["upper"], strict=True)
+    }
+    want = {(case.cell(*who), kind): (lo, hi) for who, kind, lo, hi in expected}
+    assert set(got) == set(want)
+    for key, (lo, hi) in want.items():
+        assert got[key] == pytest.approx((lo, hi), abs=1e-6), key
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_brute_force_agrees_with_the_audit_on_the_naive_pattern(name: str) -> None:
+    case, expected = CASES[name]()
+    interval_kinds = {case.cell(*who) for who, kind, _, _ in expected if kind != GROUP}
+    assert brute_force_disclosed(case.table, case.naive(), RULES.protection) == interval_kinds
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_protect_leaves_nothing_to_recover(name: str) -> None:
+    case, _ = CASES[name]()
+    result = protect(case.table, RULES.protection, RULES.threshold)
+    again = audit(case.table, result.withheld, RULES.protection, RULES.threshold)
+    assert result.audit.ok and again.ok, again.disclosures
+    assert brute_force_disclosed(case.table, result.withheld, RULES.protection) == set()
+    assert result.secondary_cells >= 1  # every case needs at least one secondary
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_published_cells_obey_rules_one_to_four(name: str) -> None:
+    case, _ = CASES[name]()
+    result = protect(case.table, RULES.protection, RULES.threshold)
+    n = case.n_real
+    status = result.status[:n]
+    assert set(status) <= VALID_STATUSES
+    assert (result.status[n:] == "").all()
+    # Status and withheld mask say the same thing; primaries stay withheld with their reason.
+    np.testing.assert_array_equal(status != "published", result.withheld[:n])
+    primary = case.table.primary[:n] != ""
+    np.testing.assert_array_equal(status[primary], case.table.primary[:n][primary])
+    cells = case.cells.assign(status=status)
+    shown = cells[cells["status"] == "published"]
+    counts = shown[shown["category"] == ""]
+    shares = shown[shown["category"] != ""]
+    assert (counts["count"] >= RULES.threshold).all()
+    assert (shares["base"] >= RULES.threshold).all()
+    survey = shares[shares["indicator"] != "reponse"]  # the response rate is exempt from rule 3
+    assert ((survey["count"] > 0) & (survey["count"] < survey["base"])).all()
