@@ -1,0 +1,161 @@
+"""Safe display tables: published cells with dictionary labels, withheld cells as their status.
+
+Every face (widgets, charts, Excel, reports) goes through these helpers so that a withheld
+cell can only ever be shown as its status label and explanation — never as a number.
+
+API::
+
+    long = indicator_long(base, 2024, "revenus", "commune", area_ids=["59350"])
+    wide = indicator_wide(long)        # one row per area, one column per category
+    format_value(0.234, "share")       # "23,4 %"
+    lineage(base, 2024, "R00012", "residence")   # [(scale, id, name), ...] up to the EPCI
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+
+from workbench.dictionary import Dictionary, Indicator, dictionary
+from workbench.published import PublishedBase
+
+LONG_COLUMNS = [
+    "vintage", "theme", "indicator", "indicator_label", "scale", "area_id", "name",
+    "category", "category_label", "base", "count", "value", "text", "status", "status_label",
+    "explanation",
+]
+# Parent columns of areas.parquet, nearest first, used to climb from an area to the EPCI.
+PARENTS = {
+    "residence": ["iris", "qpv", "commune", "epci"],
+    "iris": ["commune", "epci"],
+    "qpv": ["commune", "epci"],
+    "commune_hors_qpv": ["commune", "epci"],
+    "commune": ["epci"],
+    "epci": [],
+}
+
+
+def _thousands(number: float, decimals: int = 0) -> str:
+    text = f"{number:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def format_value(value: float | None, kind: str, unit_label: str | None = None) -> str:
+    """French rendering of a published value (share as %, counts with thin spaces)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if kind == "share":
+        return f"{_thousands(100 * value, 1)} %"
+    if kind == "ratio":
+        return f"{_thousands(value, 2)} {unit_label or ''}".strip()
+    if kind == "distance":
+        return f"{_thousands(value)} {unit_label or 'm'}"
+    if kind == "class":
+        return _thousands(value)
+    return _thousands(value)
+
+
+def cell_text(value: float | None, status: str, ind: Indicator, d: Dictionary) -> str:
+    """What a person may see in a cell: the formatted value, or the status label."""
+    if status != "published":
+        return d.status_label(status)
+    if ind.kind == "class":
+        return ""
+    return format_value(value, ind.kind, ind.unit_label)
+
+
+def indicator_long(
+    base: PublishedBase,
+    vintage: int,
+    indicator: str,
+    scale: str,
+    area_ids: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Rows of one indicator at one scale with labels, display text and status explanations."""
+    d = dictionary()
+    ind = d.indicator(indicator)
+    ids = None if area_ids is None else [str(a) for a in area_ids]
+    df = base.indicators(vintage, indicator=indicator, scale=scale, area_ids=ids)
+    names = base.areas(vintage, scale).set_index("area_id")["name"]
+    names = names[~names.index.duplicated()]
+    df["indicator_label"] = ind.label
+    df["name"] = df["area_id"].map(names).fillna(df["area_id"])
+    df["category_label"] = [ind.category_label(c) for c in df["category"]]
+    df["text"] = [
+        ind.category_label(c) if (ind.kind == "class" and s == "published")
+        else cell_text(v, s, ind, d)
+        for v, s, c in zip(df["value"], df["status"], df["category"], strict=True)
+    ]
+    df["status_label"] = [d.status_label(s) for s in df["status"]]
+    df["explanation"] = [d.explanation(s, ind.theme, scale) for s in df["status"]]
+    if ind.categories and ind.kind == "share":
+        order = {c: i for i, c in enumerate(ind.categories)}
+        df["_o"] = df["category"].map(order)
+        df = df.sort_values(["name", "_o"]).drop(columns="_o")
+    else:
+        df = df.sort_values(["name", "category"])
+    return df[LONG_COLUMNS].reset_index(drop=True)
+
+
+def indicator_wide(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per area, one column per category: numbers where published, else status label."""
+    if long.empty:
+        return pd.DataFrame(columns=["Code", "Zone"])
+    cell = long["value"].astype(object).where(long["status"] == "published", long["status_label"])
+    if (long["indicator"] == "fragilite").any():
+        cell = long["text"].where(long["status"] == "published", long["status_label"])
+        frame = long.assign(cell=cell, category_label="Classe de fragilité")
+    else:
+        frame = long.assign(cell=cell)
+    order = list(dict.fromkeys(frame["category_label"]))
+    wide = frame.pivot_table(
+        index=["area_id", "name"], columns="category_label", values="cell", aggfunc="first",
+        sort=False,
+    )
+    wide = wide.reindex(columns=order).reset_index()
+    wide.columns.name = None
+    return wide.rename(columns={"area_id": "Code", "name": "Zone"})
+
+
+def lineage(base: PublishedBase, vintage: int, area_id: str, scale: str) -> list[tuple[str, str, str]]:
+    """The area then its parents up to the EPCI, as (scale, area_id, name)."""
+    areas = base.areas(vintage)
+    row = base.area(vintage, area_id, scale)
+    chain = [(scale, str(area_id), str(row["name"]))]
+    for parent in PARENTS.get(scale, []):
+        pid = row.get(parent)
+        if pid is None or (isinstance(pid, float) and math.isnan(pid)) or pid == "":
+            continue
+        match = areas[(areas["scale"] == parent) & (areas["area_id"] == str(pid))]
+        name = str(match["name"].iloc[0]) if len(match) else str(pid)
+        chain.append((parent, str(pid), name))
+    if scale != "epci" and not any(s == "epci" for s, _, _ in chain):
+        epci = areas[areas["scale"] == "epci"]
+        if len(epci) == 1:
+            chain.append(("epci", str(epci["area_id"].iloc[0]), str(epci["name"].iloc[0])))
+    return chain
+
+
+def comparison_long(
+    base: PublishedBase, vintage: int, indicator: str, chain: list[tuple[str, str, str]]
+) -> pd.DataFrame:
+    """One indicator for each area of a lineage (an area against its IRIS, commune, EPCI)."""
+    d = dictionary()
+    ind = d.indicator(indicator)
+    frames = []
+    for scale, area_id, _name in chain:
+        if scale not in ind.scales:
+            continue
+        frames.append(indicator_long(base, vintage, indicator, scale, [area_id]))
+    if not frames:
+        return pd.DataFrame(columns=LONG_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def withheld_cells(long: pd.DataFrame) -> pd.DataFrame:
+    """The withheld cells of a table, with their status and French explanation."""
+    w = long[long["status"] != "published"]
+    return w[["indicator_label", "scale", "area_id", "name", "category_label", "status_label",
+              "explanation"]].reset_index(drop=True)
