@@ -45,7 +45,7 @@ from peer_tables import (  # noqa: E402
     withheld_on_engine,
 )
 
-from workbench.secrecy import CellTable, audit, protect  # noqa: E402
+from workbench.secrecy import CellTable, SecrecyError, audit, protect  # noqa: E402
 from workbench.secrecy.audit import EXACT, GROUP, INTERVAL  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,7 +213,14 @@ def worker(tool: str, case_name: str, peer_audit: bool) -> dict:
     elif tool == "acro":
         out = run_acro(case)
     else:
-        out = run_ours(table)
+        try:
+            out = run_ours(table)
+        except SecrecyError as exc:  # the engine refuses: report it with its time
+            return {
+                "case": case_name, "tool": tool, "cells": table.n,
+                "wall_s": round(time.perf_counter() - t0, 2),
+                "primary": int((table.primary != "").sum()), "error": str(exc),
+            }
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     prim, sec = out["status"] == "primary", out["status"] == "secondary"
@@ -280,7 +287,9 @@ def show(results: list[dict]) -> None:
         t.add_column(h, justify="right" if h not in heads[:2] else "left")
     for r in results:
         if "error" in r:
-            t.add_row(r["case"], r["tool"], f"échec : {r['error'][:80]}", *[""] * 10)
+            wall = f"{r['wall_s']:.2f}" if "wall_s" in r else ""
+            t.add_row(r["case"], r["tool"], str(r.get("cells", "")), wall, "", str(r.get("primary", "")),
+                      f"échec : {r['error'][:90]}", *[""] * 6)
             continue
         ratio = ""
         if r["case"] in tau and tau[r["case"]]["wall_s"] > 0:
