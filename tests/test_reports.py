@@ -85,6 +85,12 @@ def test_batch_writes_one_report_per_territory_and_lists_failures(tiny_home: Pat
         assert f'href="{Path(r.files[0]).name}"' in index
     log = json.loads((batch.folder / "batch.json").read_text("utf-8"))
     assert {r["territory"]: r["status"] for r in log["reports"]} == statuses
+    from workbench.register import entries_frame, verify
+
+    register = entries_frame()
+    assert len(register) == 1 and register.iloc[0].tolist().count("report") == 1
+    assert "1 échec(s) : 59999" in register.iloc[0].tolist()
+    assert verify().ok
 
 
 def test_rerun_is_incremental(tiny_home: Path) -> None:

@@ -221,11 +221,18 @@ _SPARE_KERNEL: dict[str, Any] = {}
 
 
 def _start_kernel(kernel_name: str, cwd: str):
-    """Launch a fresh kernel (returns as soon as the process is spawned)."""
+    """Launch a fresh kernel (returns as soon as the process is spawned).
+
+    The kernel's own console chatter goes to a log file, not the batch's terminal; errors in
+    the notebook still reach the report through the kernel's messages.
+    """
     from jupyter_client.manager import KernelManager
 
     km = KernelManager(kernel_name=kernel_name)
-    km.start_kernel(cwd=cwd)
+    log = paths().reports / "kernels.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as stderr:
+        km.start_kernel(cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr)
     return km
 
 
@@ -383,10 +390,6 @@ def _cached(job: ReportJob) -> ReportResult | None:
     return ReportResult(job=job, status="skipped", files=[str(f) for f in files])
 
 
-def _run_in_pool_worker(job: ReportJob) -> ReportResult:
-    return run_report(job, prestart=True)
-
-
 # --------------------------------------------------------------------------- batch
 
 
@@ -401,8 +404,13 @@ def run_batch(
     scheduler: str | None = None,
     on_result: Callable[[ReportResult], None] | None = None,
     out_root: Path | None = None,
+    prestart: bool = True,
 ) -> BatchResult:
-    """Run a planned batch, collect every report into a dated folder with an index page."""
+    """Run a planned batch, collect every report into a dated folder with an index page.
+
+    ``prestart`` lets each local worker start the next report's kernel while the current one
+    runs (each kernel still serves exactly one report).
+    """
     if not jobs:
         raise ReportError("Aucun rapport à produire.")
     started = time.perf_counter()
@@ -424,7 +432,7 @@ def run_batch(
         if scheduler:
             _run_on_dask(pending, scheduler, done)
         else:
-            _run_locally(pending, workers or default_workers(), done)
+            _run_locally(pending, workers or default_workers(), done, prestart)
     order = {job.key: i for i, job in enumerate(jobs)}
     results.sort(key=lambda r: order[r.job.key])
     folder = _batch_folder(jobs[0], out_root)
@@ -436,12 +444,14 @@ def run_batch(
     return BatchResult(folder=folder, index=index, results=results, seconds=seconds)
 
 
-def _run_locally(jobs: Sequence[ReportJob], workers: int, done: Callable) -> None:
+def _run_locally(
+    jobs: Sequence[ReportJob], workers: int, done: Callable, prestart: bool
+) -> None:
     """Spawned worker processes (forking after zmq/asyncio can hang)."""
     ctx = multiprocessing.get_context("spawn")
     workers = max(1, min(workers, len(jobs)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(_run_in_pool_worker, job): job for job in jobs}
+        futures = {pool.submit(run_report, job, prestart): job for job in jobs}
         remaining = set(futures)
         while remaining:
             finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
@@ -556,14 +566,16 @@ def _write_log(
         ],
     }
     (folder / "batch.json").write_text(json.dumps(log, indent=1, ensure_ascii=False), "utf-8")
-    try:
-        from workbench.register import record
-    except ImportError:
-        return
+    from workbench.register import record
+
     failed = [r.job.territory for r in results if r.status == "failed"]
     record(
         operation="report",
-        data={"kind": job.kind, "vintage": job.vintage, "scale": job.scale},
+        data={
+            "kind": job.kind, "vintage": job.vintage, "scale": job.scale, "folder": str(folder),
+            "executed": sum(r.status == "ok" for r in results),
+            "skipped": sum(r.status == "skipped" for r in results), "failed": len(failed),
+        },
         rows=len(results),
         outcome="ok" if not failed else f"{len(failed)} échec(s) : {', '.join(failed[:20])}",
     )
