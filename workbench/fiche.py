@@ -203,3 +203,30 @@ def recommendations(sheet: ResidenceSheet) -> list[str]:
         out.append("Résidence hors QPV : elle compte dans l'objectif légal d'au moins 25 % "
                    "d'attributions aux ménages du premier quartile ou relogés (ANRU).")
     return [s for s in out if s]
+
+
+def sheet_markdown(sheet: ResidenceSheet) -> str:
+    """The sheet's identity, fragility and guidance as French Markdown (static reports)."""
+    from workbench.config import source_mention
+    from workbench.tables import markdown_table
+
+    lines = [f"## {sheet.name}", ""]
+    lines += [f"- **{k}** : {v or '—'}" for k, v in sheet.identity.items()]
+    lines += ["", f"### Fragilité (millésime {sheet.vintage})", ""]
+    if sheet.fragility.get("code"):
+        lines.append(f"Classe : **{sheet.fragility['label']}** "
+                     f"({sheet.fragility['score']} indicateur(s) en alerte).")
+    else:
+        lines.append(f"Classe : **{sheet.fragility['label']}** — {sheet.fragility['explanation']}")
+    if len(sheet.drivers):
+        table = sheet.drivers.assign(
+            alerte=["Oui" if a else "Non" for a in sheet.drivers["alert"]])[
+            ["label", "text", "epci_text", "alerte"]]
+        table.columns = ["Indicateur", "Résidence", "Métropole", "En alerte"]
+        lines += ["", markdown_table(table)]
+    if sheet.occupation_withheld:
+        lines += ["", f"> Occupation de la résidence non diffusée : {sheet.occupation_withheld}"]
+    lines += ["", "### Préconisations pour les prochaines attributions", ""]
+    lines += [f"- {s}" for s in sheet.recommendations]
+    lines += ["", f"_{source_mention()}_"]
+    return "\n".join(lines)

@@ -159,3 +159,60 @@ def withheld_cells(long: pd.DataFrame) -> pd.DataFrame:
     w = long[long["status"] != "published"]
     return w[["indicator_label", "scale", "area_id", "name", "category_label", "status_label",
               "explanation"]].reset_index(drop=True)
+
+
+TARGET_INDICATORS = ("objectif_q1_hors_qpv", "objectif_non_q1_qpv", "prioritaires")
+MET, MISSED = "Atteint", "Non atteint"
+
+
+def targets_table(base: PublishedBase, vintage: int, scale: str) -> pd.DataFrame:
+    """Every area of a scale against each legal attribution target: share and met / missed.
+
+    Withheld shares show their status label, and their verdict is « Non diffusé » — a verdict
+    on a withheld share would reveal on which side of the threshold it lies.
+    """
+    d = dictionary()
+    out: pd.DataFrame | None = None
+    for name in TARGET_INDICATORS:
+        ind = d.indicator(name)
+        if scale not in ind.scales or not ind.target:
+            continue
+        long = indicator_long(base, vintage, name, scale)
+        cell = long[long["category"] == str(ind.target["category"])]
+        goal = float(ind.target["value"])
+        verdict = [
+            (MET if v >= goal else MISSED) if s == "published" else "Non diffusé"
+            for v, s in zip(cell["value"], cell["status"], strict=True)
+        ]
+        part = pd.DataFrame({
+            "area_id": cell["area_id"].to_numpy(),
+            "Zone": cell["name"].to_numpy(),
+            f"{ind.label} ({format_value(goal, 'share')} visés)": cell["text"].to_numpy(),
+            f"{ind.label} : objectif": verdict,
+        })
+        out = part if out is None else out.merge(part, on=["area_id", "Zone"], how="outer")
+    if out is None:
+        return pd.DataFrame(columns=["area_id", "Zone"])
+    return out.sort_values("Zone").reset_index(drop=True)
+
+
+def markdown_table(frame: pd.DataFrame, max_rows: int = 60) -> str:
+    """A small Markdown table of already-safe text (for notebooks rendered as static HTML)."""
+    if frame.empty:
+        return "_Aucune donnée._"
+    shown = frame.head(max_rows).astype(str).replace({"nan": "", "None": ""})
+    cols = [str(c) for c in shown.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in shown.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v).replace("|", "/") for v in row) + " |")
+    if len(frame) > max_rows:
+        lines.append(f"\n_… {len(frame) - max_rows} ligne(s) de plus dans l'export Excel._")
+    return "\n".join(lines)
+
+
+def targets_markdown_table(frame: pd.DataFrame, html_output: bool = False) -> str:
+    """The targets table as Markdown (notebooks) or HTML (widgets), without the id column."""
+    shown = frame.drop(columns=["area_id"], errors="ignore")
+    if not html_output:
+        return markdown_table(shown)
+    return shown.to_html(index=False, classes="wb-table-html", na_rep="", escape=True)
