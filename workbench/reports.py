@@ -283,6 +283,8 @@ def render_html(nb, title: str) -> str:
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
+    exporter.exclude_anchor_links = True
+    exporter.embed_images = True  # one self-contained file per report
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb)
     return body
