@@ -16,7 +16,7 @@ import pandas as pd
 from workbench.dictionary import Dictionary, dictionary
 from workbench.sources.errors import LoadWarning, Problem, SourceError
 from workbench.sources.reading import read_csv_chunks
-from workbench.sources.validate import check_frame, duplicates
+from workbench.sources.validate import check_frame, duplicates, plain_strings
 
 
 @dataclass
@@ -86,4 +86,4 @@ def read_attributions(
     for col in theme.columns:
         if col.name not in df:
             df[col.name] = None
-    return AttributionsResult(df, warnings)
+    return AttributionsResult(plain_strings(df), warnings)

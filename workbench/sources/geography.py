@@ -20,7 +20,7 @@ from workbench.config import GEOGRAPHY_DIR
 from workbench.dictionary import Dictionary, dictionary
 from workbench.sources.errors import LoadWarning, SourceError, reject
 from workbench.sources.reading import read_csv_chunks
-from workbench.sources.validate import check_frame, duplicates, resolve_columns
+from workbench.sources.validate import check_frame, duplicates, plain_strings, resolve_columns
 
 CONTOUR_FORMATS = (".gpkg", ".geojson", ".json", ".shp")
 EPCI_FIELDS = ("epci", "epci_siren", "siren_epci", "SIREN_EPCI", "CODE_EPCI")
@@ -262,4 +262,5 @@ def read_geography(folder: Path, d: Dictionary | None = None) -> GeographyResult
             warnings.append(
                 LoadWarning(folder.name, f"{name}_absent", f"couche « {name} » absente", 0)
             )
+    tables = {k: plain_strings(v) for k, v in tables.items()}
     return GeographyResult(tables, files, warnings)

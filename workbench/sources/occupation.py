@@ -17,7 +17,7 @@ import pandas as pd
 from workbench.dictionary import Dictionary, dictionary
 from workbench.sources.errors import LoadWarning, Problem, SourceError
 from workbench.sources.reading import read_sheet
-from workbench.sources.validate import check_frame, duplicates
+from workbench.sources.validate import check_frame, duplicates, plain_strings
 
 FORMATS = (".xlsx", ".ods")
 
@@ -98,4 +98,4 @@ def read_occupation(
             )
         )
     kept = occ.loc[~unmatched, [*columns, "residence_id"]].reset_index(drop=True)
-    return OccupationResult(kept, len(occ), warnings)
+    return OccupationResult(plain_strings(kept), len(occ), warnings)

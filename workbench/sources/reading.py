@@ -19,7 +19,12 @@ import pyarrow.csv as pacsv
 
 from workbench.dictionary import Column
 from workbench.sources.errors import reject
-from workbench.sources.validate import check_separator, normalize_spreadsheet_text, resolve_columns
+from workbench.sources.validate import (
+    STRING,
+    check_separator,
+    normalize_spreadsheet_text,
+    resolve_columns,
+)
 
 CHUNK_ROWS = 500_000
 
@@ -101,7 +106,7 @@ def read_csv_chunks(
     try:
         with pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert) as r:
             for batch in r:
-                frame = batch.to_pandas()
+                frame = batch.to_pandas(types_mapper={pa.string(): STRING}.get)
                 buffer.append(frame)
                 buffered += len(frame)
                 if buffered >= chunk_rows:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from pyproj import Transformer
 from workbench.dictionary import Dictionary, dictionary
 from workbench.sources.errors import LoadWarning, Problem, SourceError
 from workbench.sources.reading import CHUNK_ROWS, read_csv_chunks
-from workbench.sources.validate import check_frame, duplicates
+from workbench.sources.validate import STRING, check_frame, duplicates, plain_strings
 
 # Bounds (lon/lat) used when no commune contours are loaded: where each EPSG's rows may lie.
 FRANCE_BOUNDS = {
@@ -44,23 +46,32 @@ def _transformer(src: int, dst: int) -> Transformer:
     return Transformer.from_crs(f"EPSG:{src}", f"EPSG:{dst}", always_xy=True)
 
 
-def _normalize(s: pd.Series) -> pd.Series:
-    t = s.fillna("").astype(str).str.upper().str.normalize("NFKD")
-    t = t.str.encode("ascii", "ignore").str.decode("ascii")
-    return t.str.replace(r"[^A-Z0-9]+", " ", regex=True).str.strip()
+def _normalize(text: str) -> str:
+    t = unicodedata.normalize("NFKD", text.upper()).encode("ascii", "ignore").decode("ascii")
+    return " ".join(re.sub(r"[^A-Z0-9]+", " ", t).split())
 
 
 def residence_ids(df: pd.DataFrame) -> pd.Series:
-    """``R`` + 10 hex chars of sha1(DEPCOM|NUMVOIE|TYPVOIE|NOMVOIE[|RS]) on normalised text."""
-    parts = [_normalize(df[c]) if c in df else pd.Series("", index=df.index) for c in
-             ("DEPCOM", "NUMVOIE", "TYPVOIE", "NOMVOIE")]
-    key = parts[0] + "|" + parts[1] + "|" + parts[2] + "|" + parts[3]
-    if "RS" in df:
-        rs = _normalize(df["RS"])
-        key = key.where(rs == "", key + "|" + rs)
-    uniq = pd.unique(key)
-    ids = {k: "R" + hashlib.sha1(k.encode("utf-8")).hexdigest()[:10] for k in uniq}
-    return key.map(ids)
+    """``R`` + 10 hex chars of sha1(DEPCOM|NUMVOIE|TYPVOIE|NOMVOIE[|RS]) on normalised text.
+
+    Normalisation (case, accents, punctuation, spaces) runs once per distinct value of each
+    field, hashing once per distinct address: never per dwelling.
+    """
+    fields = ["DEPCOM", "NUMVOIE", "TYPVOIE", "NOMVOIE"] + (["RS"] if "RS" in df else [])
+    codes, normalized = [], []
+    for c in fields:
+        col = df[c].astype(STRING).fillna("") if c in df else pd.Series("", index=df.index)
+        k, uniq = pd.factorize(col)
+        codes.append(k)
+        normalized.append(np.array([_normalize(str(u)) for u in uniq], dtype=object))
+    uniq_rows, inverse = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
+    ids = []
+    for row in uniq_rows:
+        norm = [normalized[i][j] for i, j in enumerate(row)]
+        if len(norm) == 5 and norm[4] == "":
+            norm = norm[:4]
+        ids.append("R" + hashlib.sha1("|".join(norm).encode("utf-8")).hexdigest()[:10])
+    return pd.Series(np.asarray(ids, dtype=object)[inverse.ravel()], index=df.index)
 
 
 def _bounds_problems(
@@ -176,7 +187,8 @@ def read_rpls(
                 )
             )
     loi = "MODE" in df and bool(df["MODE"].notna().any())
-    return RplsResult(df, residences(df, communes), warnings, loi)
+    res = residences(df, communes)
+    return RplsResult(plain_strings(df), plain_strings(res), warnings, loi)
 
 
 def _address(df: pd.DataFrame, commune_names: pd.Series) -> pd.Series:
@@ -188,7 +200,9 @@ def _address(df: pd.DataFrame, commune_names: pd.Series) -> pd.Series:
 
 def residences(logements: pd.DataFrame, communes: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per résidence: readable address, location, landlord, size, median build year."""
-    g = logements.groupby("residence_id", sort=True)
+    keep = ["residence_id", "DEPCOM", "LIBCOM", "NUMVOIE", "TYPVOIE", "NOMVOIE", "RS", "code_iris",
+            "code_qp", "CONSTRUCT", "x_l93", "y_l93", "lon", "lat"]
+    g = logements[[c for c in keep if c in logements]].groupby("residence_id", sort=True)
     first = g.first()
     if "LIBCOM" in first and first["LIBCOM"].notna().all():
         names = first["LIBCOM"]

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.dictionary import Column
 from workbench.sources.errors import MAX_SHOWN, Problem, reject
+
+STRING = pd.StringDtype("pyarrow")  # vectorised string checks (pyarrow compute kernels)
 
 TYPE_LABELS = {
     "integer": "un nombre entier",
@@ -103,16 +107,20 @@ def _parse_dates(text: pd.Series) -> pd.Series:
 
 
 def _normalize_month(text: pd.Series) -> pd.Series:
-    """``mm/aaaa`` (RPLS collect format) or ``aaaa-mm`` to ``mm/aaaa``; invalid to NA."""
-    t = text.astype("string").str.strip()
-    fr = t.str.extract(r"^(\d{1,2})/(\d{4})$")
-    iso = t.str.extract(r"^(\d{4})-(\d{1,2})$")
-    month = fr[0].fillna(iso[1])
-    year = fr[1].fillna(iso[0])
-    m = pd.to_numeric(month, errors="coerce")
-    ok = m.between(1, 12)
-    out = month.str.zfill(2) + "/" + year
-    return out.where(ok, pd.NA)
+    """``mm/aaaa`` (RPLS collect format) or ``m/aaaa``, ``aaaa-mm`` to ``mm/aaaa``; else NA."""
+    t = text.astype(STRING).str.strip()
+    good = t.str.fullmatch(r"(0[1-9]|1[0-2])/\d{4}").fillna(False).astype(bool)
+    out = t.where(good, pd.NA)
+    rest = t[~good & t.notna()]
+    if len(rest):  # rare spellings: the slow path only runs on them
+        fr = rest.str.extract(r"^(\d{1,2})/(\d{4})$")
+        iso = rest.str.extract(r"^(\d{4})-(\d{1,2})$")
+        month = fr[0].fillna(iso[1])
+        year = fr[1].fillna(iso[0])
+        ok = pd.to_numeric(month, errors="coerce").between(1, 12)
+        fixed = (month.str.zfill(2) + "/" + year).where(ok, pd.NA)
+        out.loc[rest.index] = fixed.astype(STRING)
+    return out
 
 
 def check_frame(
@@ -136,7 +144,7 @@ def check_frame(
     for col in columns:
         if col.name not in raw:
             continue
-        text = raw[col.name].astype("string").str.strip()
+        text = raw[col.name].astype(STRING).str.strip()
         empty = text.isna() | (text == "")
         text = text.mask(empty, pd.NA)
         if col.required and empty.any():
@@ -159,9 +167,9 @@ def check_frame(
                 message = "valeur mal formée"
             if bad.any():
                 total += _problems(file, col, lines[bad], text[bad], expected, message, problems)
-            out[col.name] = text.astype(object).where(present, None)
+            out[col.name] = text
         elif col.type in ("integer", "number"):
-            num = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+            num = _to_number(text)
             bad = present & num.isna()
             if col.type == "integer":
                 bad |= present & num.notna() & (num != np.floor(num.fillna(0)))
@@ -197,8 +205,18 @@ def check_frame(
                 total += _problems(
                     file, col, lines[bad], text[bad], TYPE_LABELS["month"], "mois invalide", problems
                 )
-            out[col.name] = month.astype(object).where(month.notna(), None)
+            out[col.name] = month
     return Checked(out, problems, total)
+
+
+def _to_number(text: pd.Series) -> pd.Series:
+    """Decimal point or comma; unparsable text becomes NaN (pyarrow cast, pandas on failure)."""
+    dotted = text.astype(STRING).str.replace(",", ".", regex=False)
+    try:
+        arr = pc.cast(pa.array(dotted.array), pa.float64())
+        return pd.Series(arr.to_numpy(zero_copy_only=False), index=text.index)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(dotted.astype(object), errors="coerce").astype(float)
 
 
 def _fmt(x: float | None) -> str:
@@ -211,7 +229,7 @@ def duplicates(
     values: pd.Series, lines: pd.Series, file: str, col: Column
 ) -> tuple[list[Problem], int]:
     """Problems for each repeated non-empty value, naming the line of its first occurrence."""
-    v = values.astype("string")
+    v = values.astype(STRING)
     keep = v.notna() & (v != "")
     v, lines = v[keep], lines[keep]
     dup = v.duplicated(keep="first")
@@ -229,6 +247,15 @@ def duplicates(
             )
         )
     return problems, int(dup.sum())
+
+
+def plain_strings(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns back to plain Python strings (missing = None), as the store's readers expect."""
+    for name in df.columns:
+        if isinstance(df[name].dtype, pd.StringDtype):
+            s = df[name]
+            df[name] = s.astype(object).where(s.notna(), None)
+    return df
 
 
 def normalize_spreadsheet_text(df: pd.DataFrame) -> pd.DataFrame:
