@@ -79,14 +79,14 @@ class _State:
 
 
 def _partner_through_virtual(
-    table: CellTable, st: _State, cell: int, protection: int, threshold: int
+    table: CellTable, st: _State, cell: int, protection: int, threshold: int, trials: int = 30
 ) -> int | None:
     """A partner for a disclosed cell whose own constraints hold no candidate.
 
-    Such a cell is derived through virtual pieces (a QPV from the commune minus the commune
-    hors QPV, over the IRIS ∩ QPV pieces): candidates are the published cells of the
-    constraints reached through withheld virtual cells, cheapest first; the first whose
-    withholding ends the disclosure wins (else the cheapest).
+    Such a cell is derived through other withheld cells, often virtual pieces (a QPV from the
+    commune minus the commune hors QPV, over the IRIS ∩ QPV pieces): candidates are the
+    published cells of the constraints reached through withheld cells, cheapest first; the
+    first of ``trials`` whose withholding ends the disclosure wins (else the cheapest).
     """
     seen_rows: set[int] = set()
     seen_cells = {cell}
@@ -102,13 +102,13 @@ def _partner_through_virtual(
                     if k in seen_cells:
                         continue
                     seen_cells.add(k)
-                    if st.w[k] and table.virtual[k]:
+                    if st.w[k]:
                         reached.append(k)
                     elif not st.w[k] and not table.known[k] and not table.virtual[k]:
                         candidates.append(int(k))
         frontier = reached
     candidates.sort(key=lambda k: (table.cost[k], k))
-    for j in candidates:
+    for j in candidates[:trials]:
         trial = st.w.copy()
         trial[j] = True
         if not (audit(table, trial, protection, threshold).disclosures["cell"] == cell).any():
