@@ -142,3 +142,28 @@ def brute_force_disclosed(
         if lo > need_lo + 1e-6 or hi < need_hi - 1e-6:
             found.add(c)
     return found
+
+
+def brute_force_small_groups(table: CellTable, withheld: np.ndarray, threshold: int = 11) -> set[int]:
+    """Population rows whose withheld parts have an exactly derivable sum in [1, threshold - 1].
+
+    Unlike the audit, the sum is bounded by linear programming over every constraint, so
+    a sum derived through several constraints is found too.
+    """
+    withheld = (np.asarray(withheld, dtype=bool) & ~table.known) | table.virtual
+    a = table.constraints.toarray().astype(float)
+    w = np.flatnonzero(withheld)
+    a_eq, b_eq = a[:, w], -a[:, ~withheld] @ table.values[~withheld]
+    keep = np.abs(a_eq).sum(axis=1) > 0
+    bounds = [(0.0, None if not np.isfinite(table.upper[c]) else float(table.upper[c])) for c in w]
+    found = set()
+    for row in np.flatnonzero(table.population):
+        parts = (a[row, w] > 0)
+        if not (parts & ~table.virtual[w]).any():
+            continue
+        obj = parts.astype(float)
+        lo = linprog(obj, A_eq=a_eq[keep], b_eq=b_eq[keep], bounds=bounds, method="highs-ds")
+        hi = linprog(-obj, A_eq=a_eq[keep], b_eq=b_eq[keep], bounds=bounds, method="highs-ds")
+        if lo.status == 0 and hi.status == 0 and abs(lo.fun + hi.fun) < 1e-6 and 1 <= lo.fun < threshold:
+            found.add(int(row))
+    return found

@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from secrecy_cases import RULES, VALID_STATUSES, Case, brute_force_disclosed, make_case
+from secrecy_cases import (
+    RULES,
+    VALID_STATUSES,
+    Case,
+    brute_force_disclosed,
+    brute_force_small_groups,
+    make_case,
+)
 
 from workbench.secrecy import audit, protect
 from workbench.secrecy.audit import GROUP
@@ -91,7 +98,9 @@ def test_protect_output_passes_the_audit_and_rules(case: Case) -> None:
 @PROFILE
 @given(geographies(max_residences=6, shares=False), st.data())
 def test_audit_agrees_with_brute_force_on_tiny_tables(case: Case, data: st.DataObject) -> None:
-    """Any withheld set of at most 8 real cells: same cells flagged (exact or interval)."""
+    """Any withheld set of at most 8 real cells: same cells flagged (exact or interval); a
+    population sum under the threshold that linprog derives exactly is reported too (as a
+    group, or as the exact total it sits under)."""
     n = case.n_real
     chosen = data.draw(st.lists(st.integers(0, n - 1), max_size=min(8, n), unique=True))
     withheld = case.table.virtual.copy()
@@ -99,3 +108,8 @@ def test_audit_agrees_with_brute_force_on_tiny_tables(case: Case, data: st.DataO
     report = audit(case.table, withheld, RULES.protection, RULES.threshold)
     flagged = set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
     assert flagged == brute_force_disclosed(case.table, withheld, RULES.protection)
+    groups = brute_force_small_groups(case.table, withheld, RULES.threshold)
+    reported_groups = (report.disclosures["kind"] == GROUP).any()
+    assert reported_groups <= bool(groups)  # every group the audit reports is real
+    if groups:
+        assert not report.ok
