@@ -211,7 +211,7 @@ def build_vintage(
         say(f"Secret statistique : {d.themes[theme].label}")
         t = time.perf_counter()
         atom_upper = None
-        if theme == "occupation":
+        if theme in ("stock", "occupation"):  # units <= the public RPLS count of the address
             atom_upper = ctx["residences"].set_index("residence_id")["nb_logements"]
         result = sa.protect_theme(cells, areas, theme, d, rules, atom_upper=atom_upper)
         timings[f"secret_{theme}"] = time.perf_counter() - t

@@ -46,10 +46,16 @@ def protect_theme(
     cost *= np.where(cells["category"] == "", 10.0, 1.0)  # a base hides its whole row
     known = (cells["indicator"] == "logements").to_numpy()  # public RPLS counts per address
     upper = atom_upper.reindex(areas.atoms).to_numpy(dtype=float) if atom_upper is not None else None
+    area_upper = None
+    if upper is not None:  # public dwelling counts bound every cell of an area
+        m, area_index = areas.matrix()
+        totals = pd.Series(m @ np.nan_to_num(upper, nan=np.inf), index=area_index)
+        area_upper = totals.reindex(cells["area_id"]).to_numpy(dtype=float)
     population = {i.name for i in d.themes[theme].indicators.values() if i.kind == "count" and not i.same_as}
     table, n = build_table(
         cells, Geography(areas.areas, areas.atoms, areas.membership), base_of, counts.per_atom,
         counts.columns, primary, cost=cost, known=known, atom_upper=upper, population=population,
+        area_upper=area_upper,
     )
     result = protect(table, protection=rules.protection, threshold=rules.threshold)
     final = pd.Series(result.status[:n], index=cells.index)

@@ -92,6 +92,7 @@ def build_table(
     known: np.ndarray | None = None,
     atom_upper: np.ndarray | None = None,
     population: set[str] = frozenset(),
+    area_upper: np.ndarray | None = None,
 ) -> tuple[CellTable, int]:
     """A CellTable over ``cells`` (rows 0..n-1) plus the virtual atom cells it needs.
 
@@ -99,7 +100,10 @@ def build_table(
     ``base_of`` maps a share indicator to its base cell (indicator, category).
     ``known`` marks cells the attacker already knows (public counts): treated as published by
     the audit whatever their display status. ``atom_upper`` bounds every cell of an atom
-    (e.g. households <= public dwelling count of the résidence). Returns (table, n_real).
+    (e.g. households <= public dwelling count of the résidence); ``area_upper`` (one per cell
+    row of ``cells``) does the same for published areas: the attacker's prior, so that a
+    cell is not called disclosed for what public knowledge alone already says.
+    Returns (table, n_real).
     """
     n_real = len(cells)
     col_index = {c: i for i, c in enumerate(columns)}
@@ -182,6 +186,8 @@ def build_table(
         bound = np.broadcast_to(np.asarray(atom_upper, dtype=float)[:, None], atom_cell.shape)
         ok = (atom_cell >= 0) & np.isfinite(bound)
         upper[atom_cell[ok]] = bound[ok]
+    if area_upper is not None:
+        upper[:n_real] = np.minimum(upper[:n_real], np.asarray(area_upper, dtype=float))
     known_all = np.zeros(n, dtype=bool)
     if known is not None:
         known_all[:n_real] = known

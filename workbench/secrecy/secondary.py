@@ -1,10 +1,12 @@
 """Secondary suppression: withhold the fewest extra units so that the audit finds nothing.
 
-Two passes. First a fast combinatorial pass over the constraints: a constraint with a single
-withheld cell gives it away, so a partner is withheld in it — the cheapest published cell
-(small values first, commune and EPCI totals last), preferring partners whose other
-constraints already hold a withheld cell, which closes cycles instead of starting new ones and
-keeps blocks small. A population constraint whose withheld parts add up to fewer than the
+Two passes. First a fast combinatorial pass over the constraints, one at a time: in a
+constraint, a withheld part can rise only as far as the other withheld parts can fall (and
+the withheld total rise), and conversely; where that room is below the protection, a partner
+is withheld in it — the cheapest published cell that brings the missing room (small values
+first, commune and EPCI totals last), preferring partners whose other constraints already hold
+a withheld cell, which closes cycles instead of starting new ones and keeps blocks small. A
+constraint with a single withheld cell is the extreme case (no room at all). A population constraint whose withheld parts add up to fewer than the
 threshold gets one more partner. Then the attacker's audit runs, and every cell it still
 recovers gets a partner in its tightest constraint, until the audit is clean.
 """
@@ -44,22 +46,72 @@ class _State:
         self.csc = table.constraints.tocsc()
         self.count = np.asarray((self.csr != 0) @ self.w.astype(np.int64)).ravel()
         self.p = protection
+        big = float(max(table.values.sum(), 1) * 10)
+        self.down = table.values.astype(float)  # how far a cell can fall (to 0)
+        self.up = np.minimum(table.upper, big) - table.values  # how far it can rise
+        self.need_up = np.minimum(protection, self.up)
+        self.need_down = np.minimum(protection, self.down)
 
-    def partner(self, row: int, exclude: int | None = None) -> int | None:
-        """The cheapest published cell of a constraint to withhold with the others."""
+    def row(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         start, end = self.csr.indptr[row], self.csr.indptr[row + 1]
-        cells = self.csr.indices[start:end]
-        cand = cells[~self.w[cells] & ~self.t.virtual[cells] & ~self.t.known[cells]]
+        return self.csr.indices[start:end], self.csr.data[start:end]
+
+    def deficit(self, row: int) -> tuple[int, float, bool] | None:
+        """The worst-protected withheld cell of a row, judged on this row alone.
+
+        A withheld part can rise only as far as the other withheld parts can fall and the
+        withheld total can rise (and conversely); a withheld total moves as far as its withheld
+        parts do. Returns (cell, missing room, True if the room is missing upwards) or None.
+        """
+        cells, coef = self.row(row)
+        hidden = self.w[cells]
+        if hidden.sum() == 0:
+            return None
+        part, total = hidden & (coef > 0), hidden & (coef < 0)
+        p_down, p_up = self.down[cells[part]].sum(), self.up[cells[part]].sum()
+        t_down, t_up = self.down[cells[total]].sum(), self.up[cells[total]].sum()
+        worst: tuple[int, float, bool] | None = None
+        for c, k in zip(coef[hidden], cells[hidden], strict=True):
+            if self.t.virtual[k]:
+                continue
+            if c > 0:
+                room_up = p_down - self.down[k] + t_up
+                room_down = p_up - self.up[k] + t_down
+            else:
+                room_up, room_down = p_up, p_down
+            for missing, upward in ((self.need_up[k] - room_up, True), (self.need_down[k] - room_down, False)):
+                if missing > 1e-9 and (worst is None or missing > worst[1]):
+                    worst = (int(k), float(missing), upward)
+        return worst
+
+    def partner(self, row: int, exclude: int | None = None, missing: tuple[int, float, bool] | None = None) -> int | None:
+        """The cheapest published cell of a constraint to withhold with the others.
+
+        With ``missing`` (cell, room, upwards), prefer cells that bring that room on their own:
+        a part that can fall (or rise) far enough, or the total that can rise (or fall).
+        """
+        cells, coef = self.row(row)
+        ok = ~self.w[cells] & ~self.t.virtual[cells] & ~self.t.known[cells]
         if exclude is not None:
-            cand = cand[cand != exclude]
+            ok &= cells != exclude
+        cand, sign = cells[ok], coef[ok]
         if len(cand) == 0:
             return None
         cost = self.t.cost[cand].astype(float)
-        weak = self.t.values[cand] < self.p
+        score = cost + 1e6 * (self.t.values[cand] < self.p)
+        if missing is not None:
+            k, room, upward = missing
+            k_is_part = coef[cells == k][0] > 0 if (cells == k).any() else True
+            same_side = (sign > 0) == k_is_part
+            # A part rising is absorbed by another part falling or by the total rising.
+            brings = np.where(same_side, self.down[cand], self.up[cand]) if upward else np.where(
+                same_side, self.up[cand], self.down[cand]
+            )
+            score = cost + 1e6 * (brings < room)
         new_singletons = np.array(
             [int((self.count[self.csc.indices[self.csc.indptr[j] : self.csc.indptr[j + 1]]] == 0).sum()) for j in cand]
         )
-        score = cost + 1e6 * weak + np.median(cost) * new_singletons
+        score = score + np.median(cost) * new_singletons
         return int(cand[np.lexsort((cand, score))[0]])
 
     def add(self, j: int) -> list[int]:
@@ -70,8 +122,7 @@ class _State:
 
     def parts_sum(self, row: int) -> float | None:
         """Known sum of the withheld parts of a row, when no withheld total sits in it."""
-        start, end = self.csr.indptr[row], self.csr.indptr[row + 1]
-        cells, coef = self.csr.indices[start:end], self.csr.data[start:end]
+        cells, coef = self.row(row)
         hidden = self.w[cells]
         if (coef[hidden] < 0).any():
             return None
@@ -124,20 +175,22 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
     queue = list(np.flatnonzero(st.count >= 1))
     while queue:
         row = queue.pop()
-        need = st.count[row] == 1
-        if not need and table.population[row]:
+        missing = st.deficit(row)
+        if missing is None and table.population[row]:
             s = st.parts_sum(row)
-            need = s is not None and 1 <= s < threshold
-        if not need:
+            if s is not None and 1 <= s < threshold:
+                missing = (-1, threshold - s, False)
+        if missing is None:
             continue
-        j = st.partner(row)
+        j = st.partner(row, missing=missing if missing[0] >= 0 else None)
         if j is None:
             continue
         touched = st.add(j)
         queue.extend(touched)
         queue.append(row)
     rounds = 0
-    report = audit(table, st.w, protection, threshold)
+    cache: dict[bytes, list] = {}
+    report = audit(table, st.w, protection, threshold, cache=cache)
     while not report.ok:
         rounds += 1
         if rounds > max_rounds:
@@ -167,7 +220,7 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
                 "le secret secondaire ne trouve plus de donnée à masquer pour protéger "
                 f"{len(report.disclosures)} donnée(s) : la table ne peut pas être publiée"
             )
-        report = audit(table, st.w, protection, threshold)
+        report = audit(table, st.w, protection, threshold, cache=cache)
     secondary = st.w & ~primary & ~table.virtual & ~table.known
     status = np.where(primary, table.primary, np.where(secondary, "secondary", "published")).astype(object)
     status[table.virtual] = ""
