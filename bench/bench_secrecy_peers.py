@@ -149,7 +149,9 @@ def run_acro(case: PeerCase, threshold: int = THRESHOLD) -> pd.DataFrame:
     previous = logging.root.manager.disable
     logging.disable(logging.CRITICAL)
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        # ACRO prints every table it checks: keep pandas from fitting them to a terminal.
+        quiet = pd.option_context("display.max_rows", 20, "display.max_columns", 20)
+        with quiet, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             session = acro.ACRO(suppress=True)
             session.sdc_checks.risk_appetite["safe_threshold"] = threshold
             session.sdc_checks.risk_appetite["zeros_are_disclosive"] = False
@@ -236,6 +238,8 @@ def worker(tool: str, case_name: str, peer_audit: bool) -> dict:
         "secondary_units": int(out.loc[sec, "count"].sum()),
     }
     if tool == "ours":
+        fig["secondary_merged"] = fig["secondary"]
+        fig["secondary_units_merged"] = fig["secondary_units"]
         rep = out.attrs["protection"].audit
         kinds = rep.disclosures["kind"].value_counts()
         fig.update(
@@ -246,13 +250,19 @@ def worker(tool: str, case_name: str, peer_audit: bool) -> dict:
             audit_largest_block=rep.largest_block,
             audit_seconds=round(rep.seconds, 2),
         )
-    elif peer_audit:
-        withheld = withheld_on_engine(table, out[out["status"] != "published"])
+    else:
         if tool == "acro":
             # ACRO publishes no totals: those cells are unknown to the attacker, not secrets.
-            table.virtual = (table.labels["category"] == TOTAL).to_numpy() | (
-                table.labels["region"] == TOTAL
-            ).to_numpy()
+            labels = table.labels
+            table.virtual = ((labels["category"] == TOTAL) | (labels["region"] == TOTAL)).to_numpy()
+        # The peer's pattern on our merged cells: same cells as ours, fair counts.
+        withheld = withheld_on_engine(table, out[out["status"] != "published"])
+        sec_merged = withheld & (table.primary == "")
+        fig["secondary_merged"] = int(sec_merged.sum())
+        fig["secondary_units_merged"] = int(table.values[sec_merged].sum())
+        shown = (table.primary != "") & ~withheld & ~table.virtual
+        fig["primary_published"] = int(shown.sum())
+    if tool != "ours" and peer_audit:
         fig.update(audit_figures(table, withheld))
     return fig
 
@@ -280,7 +290,7 @@ def show(results: list[dict]) -> None:
     t = Table(title="Secret secondaire : notre moteur face aux pairs (seuil 11, zéros publiés)")
     heads = [
         "cas / case", "outil / tool", "cellules", "durée (s)", "mémoire max (Mo)", "primaires",
-        "secondaires", "unités masquées", "exactes", "intervalles", "sous le seuil",
+        "secondaires", "unités masquées", "second. fusionnées", "unités fusionnées", "exactes", "intervalles", "sous le seuil",
         "plus grand bloc", "durée / τ-Argus",
     ]
     for h in heads:
@@ -289,7 +299,7 @@ def show(results: list[dict]) -> None:
         if "error" in r:
             wall = f"{r['wall_s']:.2f}" if "wall_s" in r else ""
             t.add_row(r["case"], r["tool"], str(r.get("cells", "")), wall, "", str(r.get("primary", "")),
-                      f"échec : {r['error'][:90]}", *[""] * 6)
+                      f"échec : {r['error'][:90]}", *[""] * 8)
             continue
         ratio = ""
         if r["case"] in tau and tau[r["case"]]["wall_s"] > 0:
@@ -300,7 +310,8 @@ def show(results: list[dict]) -> None:
 
         t.add_row(
             r["case"], r["tool"], g("cells"), f"{r['wall_s']:.2f}", f"{r['peak_rss_mb']:.0f}",
-            g("primary"), g("secondary"), g("secondary_units"), g("audit_exact"),
+            g("primary"), g("secondary"), g("secondary_units"), g("secondary_merged"),
+            g("secondary_units_merged"), g("audit_exact"),
             g("audit_interval"), g("audit_group"), g("audit_largest_block"), ratio,
         )
     Console(width=220).print(t)

@@ -57,12 +57,17 @@ def generate(name: str, seed: int = 2026) -> PeerCase:
     size = SIZES[name]
     rng = np.random.default_rng(seed)
     # Every EPCI gets a commune, every commune an IRIS; the extra IRIS go to a few big
-    # communes (heavy-tailed weights, as Lille or Roubaix hold dozens of IRIS).
+    # communes (heavy-tailed weights, as Lille or Roubaix hold dozens of IRIS), capped as real
+    # cities are (Lille ~110 IRIS, Paris ~990).
     commune_epci = np.concatenate(
         [np.arange(size.epci), rng.integers(0, size.epci, size.communes - size.epci)]
     )
-    weights = rng.pareto(1.2, size.communes) + 1e-3
-    extra = rng.choice(size.communes, size.iris - size.communes, p=weights / weights.sum())
+    n_extra = size.iris - size.communes
+    cap = max(110, size.iris // 50) / n_extra
+    p = rng.pareto(1.2, size.communes) + 1e-3
+    for _ in range(20):
+        p = np.minimum(p / p.sum(), cap)
+    extra = rng.choice(size.communes, n_extra, p=p / p.sum())
     iris_commune = np.sort(np.concatenate([np.arange(size.communes), extra]))
     hierarchy = pd.DataFrame(
         {
