@@ -25,7 +25,9 @@ def base(demo_home):
 
 
 def _annotations(fig) -> str:
-    return " ".join(a.text for a in fig.layout.annotations)
+    """Texts a reader sees around the plot: subtitle (mention, withheld note) and annotations."""
+    return " ".join([fig.layout.title.subtitle.text or ""]
+                    + [a.text for a in fig.layout.annotations])
 
 
 def test_comparison_bars_are_only_published_values(base):

@@ -75,9 +75,11 @@ def test_osm_basemap_when_online(base, monkeypatch):
 def test_static_map_has_every_area_once(base):
     v = base.latest()
     fig = static_map(base, v, "fragilite", "", "commune")
-    ids = [a for t in fig.data for a in t.locations]
+    frame = map_frame(base, v, "fragilite", "", "commune")
+    tips = {t for trace in fig.data for t in trace.text if t}
+    assert tips == set(frame["tooltip"])
     communes = base.areas(v, "commune")
-    assert sorted(ids) == sorted(communes.loc[communes.geometry.notna(), "area_id"])
+    assert len(frame) == communes.geometry.notna().sum()
     names = {t.name for t in fig.data}
     labels = set(dictionary().indicator("fragilite").categories.values())
     assert names & labels

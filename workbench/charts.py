@@ -28,19 +28,18 @@ PALETTE = ["#1f4e79", "#5b9bd5", "#a9c6e8", "#ed7d31", "#70ad47", "#7f7f7f"]
 TARGET_INDICATORS = ("objectif_q1_hors_qpv", "objectif_non_q1_qpv", "prioritaires")
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+def _layout(fig: go.Figure, title: str, height: int = 380, note: str = "") -> go.Figure:
+    """Common look; the source mention (and any withheld note) sit in the subtitle."""
+    sub = (f"<span style='color:#a33'>{note}</span><br>" if note else "") + source_mention()
     fig.update_layout(
-        title={"text": title, "x": 0},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 70},
+        title={"text": title, "x": 0, "subtitle": {"text": sub, "font": {"size": 10,
+                                                                         "color": "#555"}}},
+        height=height + (20 if note else 0),
+        margin={"l": 10, "r": 10, "t": 125 if note else 105, "b": 40},
         template="plotly_white",
         separators=", ",
         font={"family": "Marianne, Arial, sans-serif", "size": 12},
-        legend={"orientation": "h", "y": -0.15},
-    )
-    fig.add_annotation(
-        text=source_mention(), xref="paper", yref="paper", x=0, y=-0.32, showarrow=False,
-        font={"size": 9, "color": "#666"}, xanchor="left",
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
     )
     return fig
 
@@ -51,6 +50,13 @@ def _withheld_note(long: pd.DataFrame) -> str:
         return ""
     parts = sorted({f"{n} : {s}" for n, s in zip(w["name"], w["status_label"], strict=True)})
     return "Non diffusé — " + " ; ".join(parts[:6]) + (" ; …" if len(parts) > 6 else "")
+
+
+def _wrap(text: str, width: int = 16) -> str:
+    """Break long category labels on spaces so they are not rotated (plotly uses <br>)."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(str(text), width)) or str(text)
 
 
 def comparison_chart(long: pd.DataFrame, title: str | None = None) -> go.Figure:
@@ -65,20 +71,17 @@ def comparison_chart(long: pd.DataFrame, title: str | None = None) -> go.Figure:
         pub = rows[rows["status"] == "published"]
         fig.add_bar(
             name=str(rows["name"].iloc[0]),
-            x=pub["category_label"] if ind.categories else [ind.label] * len(pub),
+            x=[_wrap(c) for c in pub["category_label"]] if ind.categories
+            else [ind.label] * len(pub),
             y=pub["value"] * (100 if pct else 1),
             text=pub["text"],
             textposition="outside",
             marker_color=PALETTE[i % len(PALETTE)],
             hovertemplate="%{x}<br>%{text}<extra>" + str(rows["name"].iloc[0]) + "</extra>",
         )
-    note = _withheld_note(long)
-    if note:
-        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.06, showarrow=False,
-                           xanchor="left", font={"size": 10, "color": "#a33"})
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="%" if pct else (ind.unit_label or ""), rangemode="tozero")
-    return _layout(fig, title or ind.label)
+    return _layout(fig, title or ind.label, height=420, note=_withheld_note(long))
 
 
 def evolution_chart(evo: pd.DataFrame, indicator: str, title: str | None = None) -> go.Figure:
@@ -99,17 +102,16 @@ def evolution_chart(evo: pd.DataFrame, indicator: str, title: str | None = None)
         name=ind.label,
     )
     withheld = evo[evo["status"] != "published"]
+    note = ""
     if len(withheld):
         labels = [f"{v} : {d.status_label(s)}" for v, s in zip(withheld["vintage"],
                                                                 withheld["status"], strict=True)]
-        fig.add_annotation(text="Non diffusé — " + " ; ".join(labels), xref="paper",
-                           yref="paper", x=0, y=1.06, showarrow=False, xanchor="left",
-                           font={"size": 10, "color": "#a33"})
+        note = "Non diffusé — " + " ; ".join(labels)
     fig.update_xaxes(type="category", title="Millésime")
     fig.update_yaxes(title="%" if pct else (ind.unit_label or ""), rangemode="tozero")
     if pub.empty:
         fig.update_yaxes(range=[0, 1])
-    return _layout(fig, title or ind.label, height=320)
+    return _layout(fig, title or ind.label, height=320, note=note)
 
 
 def target_rows(base: PublishedBase, vintage: int, scale: str, area_id: str) -> pd.DataFrame:
@@ -186,14 +188,11 @@ def fragility_drivers_chart(drivers: pd.DataFrame, ratio_alert: float,
     fig.add_vline(x=ratio_alert, line_dash="dash", line_color="#333",
                   annotation_text=f"Seuil d'alerte ×{str(ratio_alert).replace('.', ',')}")
     missing = drivers[drivers["ratio"].isna()]
-    if len(missing):
-        fig.add_annotation(
-            text="Non diffusé — " + " ; ".join(f"{a} : {b}" for a, b in
-                                               zip(missing["label"], missing["text"], strict=True)),
-            xref="paper", yref="paper", x=0, y=1.06, showarrow=False, xanchor="left",
-            font={"size": 10, "color": "#a33"})
+    note = ("Non diffusé — " + " ; ".join(
+        f"{a} : {b}" for a, b in zip(missing["label"], missing["text"], strict=True))
+        if len(missing) else "")
     fig.update_xaxes(title="Rapport à la valeur de l'EPCI", rangemode="tozero")
-    return _layout(fig, title or "Indicateurs de fragilité", height=360)
+    return _layout(fig, title or "Indicateurs de fragilité", height=360, note=note)
 
 
 def ranking_chart(long: pd.DataFrame, category: str, top: int = 20,
@@ -209,9 +208,6 @@ def ranking_chart(long: pd.DataFrame, category: str, top: int = 20,
                 text=pub["text"], textposition="outside", marker_color=PALETTE[0])
     fig.update_yaxes(autorange="reversed")
     n_withheld = int((rows["status"] != "published").sum())
-    if n_withheld:
-        fig.add_annotation(text=f"{n_withheld} zone(s) non diffusée(s) (secret statistique)",
-                           xref="paper", yref="paper", x=0, y=1.06, showarrow=False,
-                           xanchor="left", font={"size": 10, "color": "#a33"})
+    note = f"{n_withheld} zone(s) non diffusée(s) (secret statistique)" if n_withheld else ""
     label = ind.category_label(category) if ind else category
-    return _layout(fig, title or label, height=max(300, 24 * len(pub) + 140))
+    return _layout(fig, title or label, height=max(300, 24 * len(pub) + 140), note=note)

@@ -327,31 +327,42 @@ def _style(feature: dict) -> dict:
 
 def static_map(base: PublishedBase, vintage: int, indicator: str, category: str, scale: str,
                commune: str | None = None, title: str | None = None) -> go.Figure:
-    """The same choropleth as a plotly figure without tiles (for HTML/PDF reports)."""
+    """The same choropleth as a plotly figure drawn on plain axes (no tiles, no CDN).
+
+    Polygons are filled scatter traces (one per legend class), so the figure renders offline
+    in HTML and PDF reports; the aspect ratio is corrected for the latitude.
+    """
     frame = map_frame(base, vintage, indicator, category, scale, commune)
     ind = dictionary().indicator(indicator)
-    geo = json.loads(frame[["area_id", "geometry"]].to_json(drop_id=True))
-    for f in geo["features"]:
-        f["id"] = f["properties"]["area_id"]
     fig = go.Figure()
     for label, colour in legend_items(frame, indicator).items():
         sel = frame[frame["colour"] == colour]
         if sel.empty:
             continue
-        fig.add_choropleth(
-            geojson=geo, locations=sel["area_id"], z=[1] * len(sel),
-            colorscale=[[0, colour], [1, colour]], showscale=False, name=label,
-            showlegend=True, text=sel["tooltip"], hoverinfo="text",
-            marker_line_color="#555", marker_line_width=0.4,
-        )
-    fig.update_geos(fitbounds="locations", visible=False)
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        texts: list[str | None] = []
+        for geom, tip in zip(sel.geometry, sel["tooltip"], strict=True):
+            for poly in getattr(geom, "geoms", [geom]):
+                ring = getattr(poly, "exterior", None)
+                if ring is None:
+                    continue
+                x, y = ring.xy
+                xs += [*x, None]
+                ys += [*y, None]
+                texts += [tip] * len(x) + [None]
+        fig.add_scatter(x=xs, y=ys, fill="toself", fillcolor=colour, mode="lines",
+                        line={"color": "#555", "width": 0.5}, name=label, text=texts,
+                        hoverinfo="text", hoveron="fills+points")
+    lat = float(frame.total_bounds[1] + frame.total_bounds[3]) / 2 if len(frame) else 50.6
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / np.cos(np.radians(lat)))
     head = title or (ind.label if ind.kind == "class"
                      else f"{ind.label} — {ind.category_label(category)}")
     fig.update_layout(
-        title={"text": head, "x": 0}, height=520, margin={"l": 0, "r": 0, "t": 50, "b": 40},
-        legend={"orientation": "h", "y": -0.02},
-        annotations=[{"text": source_mention(), "xref": "paper", "yref": "paper", "x": 0,
-                      "y": -0.08, "showarrow": False, "font": {"size": 9, "color": "#666"},
-                      "xanchor": "left"}],
+        title={"text": head, "x": 0, "subtitle": {"text": source_mention(),
+                                                  "font": {"size": 10, "color": "#555"}}},
+        height=560, margin={"l": 0, "r": 0, "t": 75, "b": 10}, template="plotly_white",
+        legend={"orientation": "h", "y": 0, "yanchor": "top"}, hovermode="closest",
     )
     return fig

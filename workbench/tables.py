@@ -216,3 +216,91 @@ def targets_markdown_table(frame: pd.DataFrame, html_output: bool = False) -> st
     if not html_output:
         return markdown_table(shown)
     return shown.to_html(index=False, classes="wb-table-html", na_rep="", escape=True)
+
+
+SUB_SCALE = {"epci": "commune", "commune": "iris", "commune_hors_qpv": "iris", "qpv": "iris",
+             "iris": "residence"}
+
+
+def areas_within(base: PublishedBase, vintage: int, scale: str, area_id: str,
+                 sub: str | None = None) -> pd.DataFrame:
+    """Areas of the next finer scale (or ``sub``) inside a territory, from areas.parquet."""
+    sub = sub or SUB_SCALE.get(scale, "residence")
+    areas = base.areas(vintage, sub)
+    if scale == "epci":
+        return areas
+    if scale in ("commune", "commune_hors_qpv"):
+        commune = area_id.removeprefix("HQ_")
+        inside = areas[areas["commune"] == commune]
+        if scale == "commune_hors_qpv" and "qpv" in inside:
+            inside = inside[inside["qpv"].isna()]
+        return inside
+    if scale == "qpv":
+        inside = areas[areas["qpv"] == area_id]
+        if inside.empty:  # IRIS rows may carry no QPV parent: fall back to the commune
+            commune = base.area(vintage, area_id, "qpv")["commune"]
+            inside = areas[areas["commune"] == commune]
+        return inside
+    if scale in areas.columns:
+        return areas[areas[scale] == area_id]
+    return areas.iloc[0:0]
+
+
+def comparison_markdown(base: PublishedBase, vintage: int, indicators: Iterable[str],
+                        chain: list[tuple[str, str, str]]) -> str:
+    """Indicators × (territory and its parents) as a Markdown table of safe texts."""
+    d = dictionary()
+    frames = [comparison_long(base, vintage, name, chain) for name in indicators]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return "_Aucune donnée._"
+    long = pd.concat(frames, ignore_index=True)
+    long["Indicateur"] = [
+        lab if ind.kind != "share" else f"{ind.label} — {cat}"
+        for lab, cat, ind in zip(long["indicator_label"], long["category_label"],
+                                 [d.indicator(i) for i in long["indicator"]], strict=True)
+    ]
+    long["Zone"] = long["name"]
+    wide = long.pivot_table(index="Indicateur", columns="Zone", values="text", aggfunc="first",
+                            sort=False)
+    order = [n for _, _, n in chain if n in wide.columns]
+    return markdown_table(wide.reindex(columns=order).reset_index(), max_rows=200)
+
+
+def fragility_ranking(base: PublishedBase, vintage: int, scale: str,
+                      area_ids: Iterable[str]) -> pd.DataFrame:
+    """Areas by fragility class and score (published first, most fragile first)."""
+    long = indicator_long(base, vintage, "fragilite", scale, list(area_ids))
+    order = {c: i for i, c in enumerate(dictionary().indicator("fragilite").categories)}
+    long["_rank"] = long["category"].map(order).fillna(-1)
+    long = long.sort_values(["_rank", "value"], ascending=[False, False])
+    out = pd.DataFrame({
+        "Zone": long["name"],
+        "Classe": long["text"],
+        "Indicateurs en alerte": [format_value(v, "count") if s == "published" else ""
+                                  for v, s in zip(long["value"], long["status"], strict=True)],
+        "Motif si non diffusé": [e if s != "published" else ""
+                                 for e, s in zip(long["explanation"], long["status"],
+                                                 strict=True)],
+    })
+    return out.reset_index(drop=True)
+
+
+def equipment_summary(base: PublishedBase, vintage: int, residence_ids: Iterable[str],
+                      near: float = 500.0) -> pd.DataFrame:
+    """Per equipment family: résidences within ``near`` metres and median distance."""
+    ind = dictionary().indicator("distance_equipement")
+    long = indicator_long(base, vintage, "distance_equipement", "residence", list(residence_ids))
+    rows = []
+    for code, label in ind.categories.items():
+        cat = long[(long["category"] == code) & (long["status"] == "published")]
+        if cat.empty:
+            continue
+        rows.append({
+            "Équipement": label,
+            "Résidences": format_value(len(cat), "count"),
+            f"À moins de {format_value(near, 'distance')}": format_value(
+                float((cat["value"] < near).mean()), "share"),
+            "Distance médiane": format_value(float(cat["value"].median()), "distance"),
+        })
+    return pd.DataFrame(rows)
