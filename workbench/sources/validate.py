@@ -264,6 +264,6 @@ def normalize_spreadsheet_text(df: pd.DataFrame) -> pd.DataFrame:
     for name in out.columns:
         s = out[name]
         if s.dtype == object or str(s.dtype).startswith("string"):
-            out[name] = s.astype("string").str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
+            out[name] = s.astype(STRING).str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
     return out
 
