@@ -43,7 +43,7 @@ def test_load_all_writes_the_contract_tables(home):
     # 5 let dwellings in the two files, one (Z999999999) unknown to RPLS: 4 households, of
     # which A000000003 did not answer.
     assert (s23.menages, s23.repondants) == (4, 3)
-    assert s23.attributions_par_annee == {2021: 1, 2022: 4}
+    assert s23.attributions_par_annee == {2021: 1, 2022: 6}
     meta = store.meta(2023)
     assert {m["file"] for m in meta["sources"]} >= {"rpls_2023.csv", "attributions_sne_2023.csv"}
     assert all(len(m["sha256"]) == 64 for m in meta["sources"])
@@ -61,7 +61,7 @@ def test_rejected_file_leaves_the_loaded_vintage_intact(home):
         load_vintage(home / "sources", 2023, store)
     assert exc.value.column == "PRIORITE"
     assert store.read(2023, "logements").equals(before)
-    assert len(store.read(2023, "attributions")) == 5
+    assert len(store.read(2023, "attributions")) == 7
 
 
 def test_attributions_match_dwellings_of_another_loaded_vintage(home):

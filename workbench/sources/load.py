@@ -109,14 +109,17 @@ def _keys(files: Sequence[Path]) -> list[str]:
     return ["equipements" if p.stem == "bpe" else p.stem for p in files]
 
 
-def _known_dwellings(store: MicrodataStore, vintage: int, current: pd.DataFrame) -> pd.Series:
-    """IDENT_REP -> residence_id over this vintage and every other loaded vintage."""
-    frames = [current[["IDENT_REP", "residence_id"]]]
+ADDRESS_COLUMNS = ["IDENT_REP", "residence_id", "DEPCOM", "NUMVOIE", "TYPVOIE", "NOMVOIE", "RS"]
+
+
+def _known_dwellings(store: MicrodataStore, vintage: int, current: pd.DataFrame) -> pd.DataFrame:
+    """Id, résidence and address of the dwellings of this vintage and every other loaded one."""
+    frames = [current[[c for c in ADDRESS_COLUMNS if c in current]]]
     for v in store.vintages():
         if v != vintage and store.has(v, "logements"):
-            frames.append(store.read(v, "logements")[["IDENT_REP", "residence_id"]])
-    both = pd.concat(frames, ignore_index=True).drop_duplicates("IDENT_REP", keep="first")
-    return both.set_index("IDENT_REP")["residence_id"]
+            other = store.read(v, "logements")
+            frames.append(other[[c for c in ADDRESS_COLUMNS if c in other]])
+    return pd.concat(frames, ignore_index=True).drop_duplicates("IDENT_REP", keep="first")
 
 
 def load_vintage(

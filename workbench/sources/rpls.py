@@ -46,7 +46,8 @@ def _transformer(src: int, dst: int) -> Transformer:
     return Transformer.from_crs(f"EPSG:{src}", f"EPSG:{dst}", always_xy=True)
 
 
-def _normalize(text: str) -> str:
+def normalize_text(text: str) -> str:
+    """Upper case, no accents, punctuation as single spaces: how addresses are compared."""
     t = unicodedata.normalize("NFKD", text.upper()).encode("ascii", "ignore").decode("ascii")
     return " ".join(re.sub(r"[^A-Z0-9]+", " ", t).split())
 
@@ -63,7 +64,7 @@ def residence_ids(df: pd.DataFrame) -> pd.Series:
         col = df[c].astype(STRING).fillna("") if c in df else pd.Series("", index=df.index)
         k, uniq = pd.factorize(col)
         codes.append(k)
-        normalized.append(np.array([_normalize(str(u)) for u in uniq], dtype=object))
+        normalized.append(np.array([normalize_text(str(u)) for u in uniq], dtype=object))
     uniq_rows, inverse = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
     ids = []
     for row in uniq_rows:
