@@ -85,3 +85,17 @@ def test_empty_root_has_no_vintage(tmp_path):
     assert base.vintages() == []
     with pytest.raises(PublishedBaseError, match="aucune base publiée"):
         base.latest()
+
+
+def test_fast_path_equals_plain_filter(demo_home):
+    base = PublishedBase()
+    v = base.latest()
+    everything = base.indicators(v)
+    for (ind, scale), _ in everything.groupby(["indicator", "scale"]).head(1).groupby(
+            ["indicator", "scale"]):
+        fast = base.indicators(v, indicator=ind, scale=scale)
+        slow = everything[(everything.indicator == ind) & (everything.scale == scale)]
+        assert len(fast) == len(slow)
+    names = base.names(v, "commune")
+    communes = base.areas(v, "commune")
+    assert names.to_dict() == dict(zip(communes["area_id"], communes["name"], strict=True))

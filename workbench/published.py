@@ -54,6 +54,20 @@ def _read_indicators(path: str, mtime: float) -> pd.DataFrame:
 
 
 @functools.lru_cache(maxsize=32)
+def _positions(path: str, mtime: float) -> dict[tuple[str, str], Any]:
+    """Row positions per (indicator, scale): most reads ask for one indicator at one scale."""
+    df = _read_indicators(path, mtime)
+    return df.groupby(["indicator", "scale"], observed=True, sort=False).indices
+
+
+@functools.lru_cache(maxsize=64)
+def _names(path: str, mtime: float, scale: str) -> pd.Series:
+    gdf = _read_areas(path, mtime)
+    names = gdf.loc[gdf["scale"] == scale].set_index("area_id")["name"]
+    return names[~names.index.duplicated()]
+
+
+@functools.lru_cache(maxsize=32)
 def _read_areas(path: str, mtime: float) -> gpd.GeoDataFrame:
     gdf = gpd.read_parquet(path)
     gdf["area_id"] = gdf["area_id"].astype(str)
@@ -120,6 +134,10 @@ class PublishedBase:
     ) -> pd.DataFrame:
         """Rows of the indicators table matching every given filter (a copy, plain strings)."""
         df = self._all_indicators(vintage)
+        if indicator is not None and scale is not None:
+            key = _key(self.folder(vintage) / "indicators.parquet")
+            pos = _positions(*key).get((indicator, scale))
+            df = df.iloc[pos] if pos is not None else df.iloc[0:0]
         mask = pd.Series(True, index=df.index)
         if theme is not None:
             mask &= df["theme"] == theme
@@ -142,10 +160,16 @@ class PublishedBase:
             gdf = gdf[gdf["scale"] == scale]
         return gdf.copy()
 
+    def names(self, vintage: int, scale: str) -> pd.Series:
+        """Readable names of the areas of one scale, indexed by area id (cached)."""
+        return _names(*_key(self.folder(vintage) / "areas.parquet"), scale)
+
     def area(self, vintage: int, area_id: str, scale: str | None = None) -> pd.Series:
         """One area by id (scale disambiguates ids shared by several scales)."""
-        gdf = self.areas(vintage, scale)
+        gdf = _read_areas(*_key(self.folder(vintage) / "areas.parquet"))
         rows = gdf[gdf["area_id"] == str(area_id)]
+        if scale is not None:
+            rows = rows[rows["scale"] == scale]
         if rows.empty:
             raise KeyError(f"zone inconnue dans le millésime {vintage} : « {area_id} »")
         if scale is None and len(rows) > 1:

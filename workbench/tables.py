@@ -78,8 +78,7 @@ def indicator_long(
     ind = d.indicator(indicator)
     ids = None if area_ids is None else [str(a) for a in area_ids]
     df = base.indicators(vintage, indicator=indicator, scale=scale, area_ids=ids)
-    names = base.areas(vintage, scale).set_index("area_id")["name"]
-    names = names[~names.index.duplicated()]
+    names = base.names(vintage, scale)
     df["indicator_label"] = ind.label
     df["name"] = df["area_id"].map(names).fillna(df["area_id"])
     df["category_label"] = [ind.category_label(c) for c in df["category"]]
@@ -121,20 +120,18 @@ def indicator_wide(long: pd.DataFrame) -> pd.DataFrame:
 
 def lineage(base: PublishedBase, vintage: int, area_id: str, scale: str) -> list[tuple[str, str, str]]:
     """The area then its parents up to the EPCI, as (scale, area_id, name)."""
-    areas = base.areas(vintage)
     row = base.area(vintage, area_id, scale)
     chain = [(scale, str(area_id), str(row["name"]))]
     for parent in PARENTS.get(scale, []):
         pid = row.get(parent)
         if pid is None or (isinstance(pid, float) and math.isnan(pid)) or pid == "":
             continue
-        match = areas[(areas["scale"] == parent) & (areas["area_id"] == str(pid))]
-        name = str(match["name"].iloc[0]) if len(match) else str(pid)
-        chain.append((parent, str(pid), name))
+        names = base.names(vintage, parent)
+        chain.append((parent, str(pid), str(names.get(str(pid), pid))))
     if scale != "epci" and not any(s == "epci" for s, _, _ in chain):
-        epci = areas[areas["scale"] == "epci"]
+        epci = base.names(vintage, "epci")
         if len(epci) == 1:
-            chain.append(("epci", str(epci["area_id"].iloc[0]), str(epci["name"].iloc[0])))
+            chain.append(("epci", str(epci.index[0]), str(epci.iloc[0])))
     return chain
 
 
