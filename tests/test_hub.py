@@ -131,7 +131,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     log = open(home / "hub.log", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(DEPLOY / "jupyterhub_config.py"),
-         f"--port={port}", f"--JupyterHub.hub_port={hub_port}",
+         f"--JupyterHub.bind_url=http://127.0.0.1:{port}", f"--JupyterHub.hub_port={hub_port}",
          f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{api_port}"],
         cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )

@@ -236,8 +236,9 @@ def configure(c: Any) -> None:
     state.mkdir(parents=True, exist_ok=True)
     c.JupyterHub.authenticator_class = WorkbenchAuthenticator
     c.JupyterHub.spawner_class = WorkbenchSpawner
-    c.JupyterHub.ip = os.environ.get("WORKBENCH_HUB_IP", "127.0.0.1")
-    c.JupyterHub.port = int(os.environ.get("WORKBENCH_HUB_PORT", "8000"))
+    c.JupyterHub.bind_url = "http://{}:{}".format(
+        os.environ.get("WORKBENCH_HUB_IP", "127.0.0.1"), os.environ.get("WORKBENCH_HUB_PORT", "8000")
+    )
     c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
     c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
