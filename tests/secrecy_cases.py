@@ -63,11 +63,12 @@ def make_case(
     theme: str,
     base_of: dict[str, tuple[str, str]],
     population: set[str] | None = None,
-    atom_upper: np.ndarray | None = None,
+    atom_upper: dict[str, int] | None = None,
 ) -> Case:
     """Cells of every area over the atom counts; primary rules 1-4; the constraint table.
 
-    ``per_atom``: index = atom ids, columns = MultiIndex (indicator, category).
+    ``per_atom``: index = atom ids, columns = MultiIndex (indicator, category);
+    ``atom_upper``: the public dwelling count of each atom (the attacker's upper bounds).
     """
     geo = geography(areas)
     per_atom = per_atom.reindex(geo.atoms).fillna(0).astype(np.int64)
@@ -85,9 +86,14 @@ def make_case(
     primary = np.where(status == "published", "", status).astype(object)
     if population is None:
         population = {i for i, c in columns if c == ""}
+    upper = area_upper = None
+    if atom_upper is not None:  # as the adapter does: an area's bound is its dwellings' sum
+        upper = pd.Series(atom_upper).reindex(geo.atoms).to_numpy(float)
+        by_area = pd.Series(geo.matrix() @ upper, index=geo.areas["area_id"])
+        area_upper = by_area.reindex(cells["area_id"]).to_numpy(float)
     table, n = build_table(
         cells, geo, base_of, sparse.csr_matrix(per_atom.to_numpy()), columns, primary,
-        atom_upper=atom_upper, population=population,
+        atom_upper=upper, population=population, area_upper=area_upper,
     )
     return Case(cells, table, n, base_of)
 

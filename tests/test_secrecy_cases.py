@@ -127,11 +127,49 @@ def residence_in_published_iris() -> tuple[Case, Expected]:
     return case, [(("menages", "", "R3"), EXACT, 6, 6), (("menages", "", "R3"), GROUP, 6, 6)]
 
 
+def dwelling_counts_pin_a_residence() -> tuple[Case, Expected]:
+    """The attacker knows each address's dwelling count (RPLS). IRIS I1 = R1 + R2 + R3 =
+    5 + 20 + 30 with R1 and R2 withheld (R2 as if a secondary): R1 + R2 = 25, and R2 has 20
+    dwellings, so R1 >= 5; R1 has 5 dwellings, so R1 = 5 and R2 = 20 exactly. Without the
+    dwelling counts the same pattern is safe (both move in [0, 25])."""
+    areas = {
+        "I1": ("iris", ["r1", "r2", "r3"]),
+        "R1": ("residence", ["r1"]),
+        "R2": ("residence", ["r2"]),
+        "R3": ("residence", ["r3"]),
+    }
+    per_atom = counts_frame({f"r{k}": {("menages", ""): v} for k, v in enumerate([5, 20, 30], 1)})
+    case = make_case(areas, per_atom, "occupation", {}, population=set(),
+                     atom_upper={"r1": 5, "r2": 20, "r3": 40})
+    return case, [(("menages", "", "R1"), EXACT, 5, 5)]
+
+
+def test_dwelling_counts_are_attacker_knowledge() -> None:
+    case, _ = dwelling_counts_pin_a_residence()
+    withheld = case.naive()
+    withheld[case.cell("menages", "", "R2")] = True
+    found = audit(case.table, withheld, RULES.protection, RULES.threshold).disclosures
+    assert sorted(zip(found["cell"], found["kind"], found["lower"], found["upper"], strict=True)) == [
+        (case.cell("menages", "", "R1"), EXACT, 5, 5),
+        (case.cell("menages", "", "R2"), EXACT, 20, 20),
+    ]
+    unbounded = make_case(
+        {"I1": ("iris", ["r1", "r2", "r3"]), **{f"R{k}": ("residence", [f"r{k}"]) for k in (1, 2, 3)}},
+        counts_frame({f"r{k}": {("menages", ""): v} for k, v in enumerate([5, 20, 30], 1)}),
+        "occupation", {}, population=set(),
+    )
+    assert audit(unbounded.table, withheld, RULES.protection, RULES.threshold).ok
+    assert brute_force_disclosed(unbounded.table, withheld) == set()
+    assert brute_force_disclosed(case.table, withheld) == {
+        case.cell("menages", "", "R1"), case.cell("menages", "", "R2")
+    }
+
+
 CASES: dict[str, Callable[[], tuple[Case, Expected]]] = {
     f.__name__: f
     for f in (
         single_child, two_small_children, full_share_and_complement, qpv_across_two_iris,
-        residence_in_published_iris,
+        residence_in_published_iris, dwelling_counts_pin_a_residence,
     )
 }
 

@@ -1,5 +1,7 @@
 """Property tests: random geographies (EPCI > communes > IRIS > résidences, a QPV across them).
 
+Résidences are published or not (then the IRIS ∩ QPV pieces are virtual); public dwelling
+counts (often equal to the households) bound the cells or not.
 Counts are mostly small so that many cells are primary. On ``protect``'s output the audit must
 find nothing and the published cells must obey rules 1-4; on tiny tables the audit's verdict
 must equal an exact brute force with scipy ``linprog``.
@@ -72,7 +74,11 @@ def geographies(draw: st.DrawFn, max_residences: int = 14, shares: bool = True) 
         data[a] = row
     per_atom = pd.DataFrame.from_dict(data, orient="index")
     per_atom.columns = pd.MultiIndex.from_tuples(per_atom.columns)
-    return make_case(areas, per_atom, "occupation", BASES if shares else {})
+    upper = None
+    if draw(st.booleans()):  # public dwelling counts, often full: tight upper bounds
+        vacant = draw(st.lists(st.sampled_from([0, 0, 1, 4]), min_size=len(residences), max_size=len(residences)))
+        upper = {a: h + v for a, h, v in zip(residences, households, vacant, strict=True)}
+    return make_case(areas, per_atom, "occupation", BASES if shares else {}, atom_upper=upper)
 
 
 @PROFILE
