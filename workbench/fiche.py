@@ -186,7 +186,8 @@ def recommendations(sheet: ResidenceSheet) -> list[str]:
     if not code:
         out.append(
             "Classe de fragilité non diffusée pour cette résidence "
-            f"({sheet.fragility.get('explanation', '')}) : aucune préconisation fondée sur "
+            f"({sheet.fragility.get('explanation', '').rstrip('.')}) : aucune préconisation "
+            "fondée sur "
             "l'occupation ne peut être formulée ; se référer aux indicateurs de l'IRIS et de "
             "la commune."
         )

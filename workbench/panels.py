@@ -363,6 +363,10 @@ class ChartPanel(W.VBox):
             self.add_class(css)
         self.figure = None
 
+    def clear(self) -> None:
+        self.figure = None
+        self.out.clear_output()
+
     def show(self, fig) -> None:
         self.figure = fig
         self.out.clear_output(wait=True)
@@ -559,6 +563,11 @@ class Explorer(W.VBox):
             if ind.kind != "class":
                 self.evolution.show(evolution_chart(evo, ind_name,
                                                     f"Évolution — {t.name}"))
+            else:
+                self.evolution.clear()
+        else:
+            self.comparison.clear()
+            self.evolution.clear()
 
 
 class FichePanel(W.VBox):
