@@ -21,7 +21,7 @@ from secrecy_cases import (
     make_case,
 )
 
-from workbench.secrecy import audit, protect
+from workbench.secrecy import CellTable, audit, constraint_rows, protect
 from workbench.secrecy.audit import EXACT, GROUP
 
 OCC_BASES = {"reponse": ("menages", ""), "composition": ("reponse", "REPONDU")}
@@ -227,3 +227,24 @@ def test_published_cells_obey_rules_one_to_four(name: str) -> None:
     assert (shares["base"] >= RULES.threshold).all()
     survey = shares[shares["indicator"] != "reponse"]  # the response rate is exempt from rule 3
     assert ((survey["count"] > 0) & (survey["count"] < survey["base"])).all()
+
+
+def test_public_counts_never_protect_anything() -> None:
+    """A known cell (RPLS dwellings of an address) is public whatever its display status: the
+    attacker reads it, so withholding it hides nothing and ``protect`` never picks it.
+    Parent 40 = a + b + c = 5 + 20 + 15 with a primary and b public: withholding b too still
+    gives a = 40 - 20 - 15 = 5."""
+    values = np.array([40, 5, 20, 15])
+    a = constraint_rows([0], [[1, 2, 3]], 4)
+    table = CellTable(values, a, np.array(["", "below_threshold", "", ""], dtype=object),
+                      known=np.array([False, False, True, False]))
+    withheld = np.array([False, True, True, False])
+    found = audit(table, withheld).disclosures
+    assert list(zip(found["cell"], found["kind"], found["lower"], found["upper"], strict=True)) == [
+        (1, EXACT, 5, 5)
+    ]
+    assert brute_force_disclosed(table, withheld) == {1}
+    result = protect(table)
+    assert not result.withheld[2]
+    assert result.withheld[1] and result.withheld[[0, 3]].any()
+    assert audit(table, result.withheld).ok
