@@ -136,7 +136,14 @@ def legend_items(frame: pd.DataFrame, indicator: str) -> dict[str, str]:
 
 
 def _features(frame: pd.DataFrame, props: list[str]) -> dict:
+    """GeoJSON with each feature's Leaflet style precomputed in ``properties.style``.
+
+    Styling here rather than through ``style_callback`` avoids ipyleaflet's deep copy of the
+    whole collection on every update.
+    """
     geo = json.loads(frame[[*props, "geometry"]].to_json(drop_id=True, na="null"))
+    for feature in geo["features"]:
+        feature["properties"]["style"] = _style(feature)
     return geo
 
 
@@ -175,7 +182,7 @@ class ChoroplethMap:
         mention.add_class("wb-map-mention")
         self.widget.add(L.WidgetControl(widget=mention, position="bottomleft"))
         self.choropleth = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
-                                    style_callback=_style, hover_style={"weight": 3},
+                                    hover_style={"weight": 3},
                                     name="Indicateur")
         self.choropleth.on_hover(self._on_hover)
         self.communes = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
@@ -187,12 +194,12 @@ class ChoroplethMap:
         self.residences = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
                                     point_style={"radius": 4, "weight": 1, "color": "#222",
                                                  "fillOpacity": 0.8},
-                                    style_callback=_style, name="Résidences")
+                                    name="Résidences")
         self.residences.on_hover(self._on_hover)
         self.equipment = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
                                    point_style={"radius": 5, "weight": 1, "color": "#222",
                                                 "fillOpacity": 0.9},
-                                   style_callback=_style, name="Équipements")
+                                   name="Équipements")
         self.equipment.on_hover(self._on_hover)
         for layer in (self.choropleth, self.communes, self.residences):
             self.widget.add(layer)

@@ -380,28 +380,28 @@ def table_html(long: pd.DataFrame, max_rows: int = 200) -> str:
         return "<p>Aucune donnée.</p>"
     d = dictionary()
     ind = d.indicator(str(long["indicator"].iloc[0]))
-    cats = list(dict.fromkeys(long["category_label"])) if ind.kind != "class" else [ind.label]
+    withheld = long["status"] != "published"
+    text = long["text"].map(html.escape)
+    tip = long["explanation"].map(html.escape)
+    cell = ("<td class='wb-cell'>" + text + "</td>").where(
+        ~withheld, "<td class='wb-cell wb-withheld' title='" + tip + "'>" + text + "</td>")
+    column = long["category_label"] if ind.kind != "class" else pd.Series(
+        ind.label, index=long.index)
+    frame = pd.DataFrame({"area_id": long["area_id"], "name": long["name"], "col": column,
+                          "cell": cell})
+    cats = list(dict.fromkeys(frame["col"]))
+    wide = frame.pivot_table(index=["area_id", "name"], columns="col", values="cell",
+                             aggfunc="first", sort=False).reindex(columns=cats)
+    n_areas = len(wide)
+    wide = wide.head(max_rows).fillna("<td></td>")
+    names = ["<tr><th>" + html.escape(str(n)) + "</th>" for _, n in wide.index]
+    body = "".join(h + "".join(row) + "</tr>" for h, row in zip(names, wide.to_numpy().tolist(),
+                                                                  strict=True))
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ["Zone", *cats])
-    rows = []
-    for i, ((_area_id, name), grp) in enumerate(long.groupby(["area_id", "name"], sort=False)):
-        if i >= max_rows:
-            break
-        by_cat = {c: r for c, r in zip(grp["category_label"], grp.itertuples(), strict=True)}
-        cells = []
-        for c in cats:
-            r = by_cat.get(c) if ind.kind != "class" else next(iter(by_cat.values()))
-            if r is None:
-                cells.append("<td></td>")
-            elif r.status == "published":
-                cells.append(f"<td class='wb-cell'>{html.escape(r.text)}</td>")
-            else:
-                cells.append(f"<td class='wb-cell wb-withheld' title='{html.escape(r.explanation)}'"
-                             f">{html.escape(r.text)}</td>")
-        rows.append(f"<tr><th>{html.escape(str(name))}</th>{''.join(cells)}</tr>")
-    more = (f"<p><small>{len(long['area_id'].unique()) - max_rows} zone(s) de plus dans "
-            "l'export Excel.</small></p>") if long["area_id"].nunique() > max_rows else ""
+    more = (f"<p><small>{n_areas - max_rows} zone(s) de plus dans l'export Excel.</small></p>"
+            if n_areas > max_rows else "")
     return (f"<table class='wb-table-html'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>{more}"
+            f"<tbody>{body}</tbody></table>{more}"
             f"<p class='wb-mention'><small>{html.escape(source_mention())}</small></p>")
 
 
