@@ -96,15 +96,18 @@ def main() -> None:
         size = path.stat().st_size / 1e9
         print(f"fichier synthétique : {args.rows:,} lignes, {size:.2f} Go, "
               f"écrit en {time.perf_counter() - t:.1f} s")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True,
                              text=True, check=True)
         wall = time.perf_counter() - t
-        peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1e6
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak = usage.ru_maxrss / 1e6
+        cpu = (usage.ru_utime - usage0.ru_utime) + (usage.ru_stime - usage0.ru_stime)
         rows, res, seconds = out.stdout.split()
         print(f"read_rpls : {int(rows):,} logements, {int(res):,} résidences, {float(seconds):.1f} s "
-              f"({int(rows) / float(seconds):,.0f} lignes/s), processus {wall:.1f} s, "
+              f"({int(rows) / float(seconds):,.0f} lignes/s), processus {wall:.1f} s dont "
+              f"{cpu:.1f} s de calcul (machine partagée : le temps réel peut dépasser le calcul), "
               f"pic mémoire {peak:.2f} Go")
 
 

@@ -87,3 +87,15 @@ def test_bpe_coordinates_out_of_bounds(tmp_path):
     with pytest.raises(SourceError) as exc:
         read_bpe(tmp_path / "bpe.csv")
     assert (exc.value.row, exc.value.column) == (3, "LAMBERT_Y")
+
+
+def test_iris_with_ign_2024_lowercase_names_and_corsican_codes(tmp_path):
+    g = gpd.read_file(GEO / "iris.gpkg").rename(
+        columns={"CODE_IRIS": "code_iris", "INSEE_COM": "code_insee", "NOM_COM": "nom_commune",
+                 "NOM_IRIS": "nom_iris", "TYP_IRIS": "type_iris"}
+    )
+    g.loc[2, ["code_iris", "code_insee"]] = ["2A0040101", "2A004"]
+    g.to_file(tmp_path / "iris.gpkg", driver="GPKG")
+    out = read_contours(tmp_path / "iris.gpkg", "iris")
+    assert out["CODE_IRIS"].tolist() == ["593500101", "595120201", "2A0040101"]
+    assert out["TYP_IRIS"].tolist() == ["H", "H", "A"]

@@ -8,7 +8,7 @@ only the types the dictionary groups into families (the real BPE lists ~190 type
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,8 +17,8 @@ import pandas as pd
 import shapely
 
 from workbench.config import GEOGRAPHY_DIR
-from workbench.dictionary import Dictionary, dictionary
-from workbench.sources.errors import LoadWarning, SourceError, reject
+from workbench.dictionary import Column, Dictionary, dictionary
+from workbench.sources.errors import LoadWarning, Problem, SourceError, reject
 from workbench.sources.reading import read_csv_chunks
 from workbench.sources.validate import check_frame, duplicates, plain_strings, resolve_columns
 
@@ -71,7 +71,7 @@ def read_contours(path: Path, file_key: str, d: Dictionary | None = None) -> gpd
         total += int(empty.sum())
         for row in lines[empty].head(20):
             problems.append(
-                _problem(path.name, int(row), "geometry", "", "un polygone", "géométrie vide")
+                Problem(path.name, int(row), "geometry", "", "un polygone", "géométrie vide")
             )
     if total:
         raise SourceError(sorted(problems, key=lambda p: p.row or 0)[:20], total)
@@ -82,12 +82,6 @@ def read_contours(path: Path, file_key: str, d: Dictionary | None = None) -> gpd
         if extra in gdf.columns:
             out[f"_{extra}"] = gdf[extra].map(_text).to_numpy()
     return out
-
-
-def _problem(file: str, row: int, column: str, value: str, expected: str, message: str):
-    from workbench.sources.errors import Problem
-
-    return Problem(file, row, column, value, expected, message)
 
 
 def _text(v: object) -> str | None:
@@ -171,7 +165,7 @@ def read_bpe(path: Path, d: Dictionary | None = None) -> tuple[pd.DataFrame, lis
     d = d or dictionary()
     ctx = d.themes["context"]
     spec = ctx.raw["files"]["bpe"]
-    columns = [c for c in ctx.file_columns("bpe")]
+    columns = list(ctx.file_columns("bpe"))
     # TYPEQU outside the dictionary's families is not an error: the real BPE has ~190 types.
     typequ = next(c for c in columns if c.name == "TYPEQU")
     family_of = {t: fam for fam, types in ctx.raw["equipment_families"].items() for t in types}
@@ -217,9 +211,8 @@ def read_bpe(path: Path, d: Dictionary | None = None) -> tuple[pd.DataFrame, lis
     return out, warnings
 
 
-def _as_string(col):
-    from dataclasses import replace
-
+def _as_string(col: Column) -> Column:
+    """TYPEQU checked for its shape only (any BPE type), families filter it afterwards."""
     return replace(col, type="string", codes=None, pattern=r"^[A-Z]\d{3}$")
 
 

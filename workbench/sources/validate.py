@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.dictionary import Column
-from workbench.sources.errors import MAX_SHOWN, Problem, reject
+from workbench.sources.errors import MAX_SHOWN, Problem, SourceError, reject
 
 STRING = pd.StringDtype("pyarrow")  # vectorised string checks (pyarrow compute kernels)
 
@@ -63,8 +63,6 @@ def resolve_columns(
                 )
             )
     if missing:
-        from workbench.sources.errors import SourceError
-
         raise SourceError(missing)
     return mapping
 
