@@ -26,7 +26,8 @@ def commune_effects(communes: list[str], rng: np.random.Generator) -> dict[str, 
 
 
 def attributions(state: Tenancy, dw: pd.DataFrame, res: pd.DataFrame,
-                 effects: dict[str, float], rng: np.random.Generator) -> pd.DataFrame:
+                 effects: dict[str, float], rng: np.random.Generator, prefix: str = ""
+                 ) -> pd.DataFrame:
     """The SNE extract of vintage ``state.vintage`` (leases signed during the year before)."""
     year = state.vintage - 1
     idx = np.flatnonzero(state.new_leases())
@@ -62,6 +63,6 @@ def attributions(state: Tenancy, dw: pd.DataFrame, res: pd.DataFrame,
         "RESERVATAIRE": reserv,
         "RELOGEMENT_ANRU": np.where(anru, "O", "N"),
     }).sort_values(["DATE_BAIL", "DEPCOM"], kind="stable").reset_index(drop=True)
-    df.insert(0, "ID_ATTRIBUTION", [f"SNE{year}{k:07d}" for k in range(1, len(df) + 1)])
+    df.insert(0, "ID_ATTRIBUTION", [f"SNE{year}{prefix}{k:07d}" for k in range(1, len(df) + 1)])
     df["DATE_BAIL"] = df.DATE_BAIL.dt.strftime("%d/%m/%Y")
     return df

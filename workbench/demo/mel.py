@@ -69,6 +69,13 @@ def slug(name: str) -> str:
     return "-".join(ascii_name.lower().split())
 
 
+def landlord_prefix(res: pd.DataFrame) -> np.ndarray:
+    """Per résidence, the 3-letter prefix of its landlord's own dwelling identifiers."""
+    names = res.bailleur.unique()
+    prefixes = {n: slug(n).split("-")[-1][:3].upper() for n in names}
+    return res.bailleur.map(prefixes).to_numpy().astype(object)
+
+
 def _dedupe_addresses(res: pd.DataFrame) -> pd.DataFrame:
     """Give a 'B', 'T'… suffix to any address already used in the same commune."""
     key = ["depcom", "numvoie", "typvoie", "nomvoie"]
@@ -230,8 +237,7 @@ def generate_mel(
     res = build_residences(geo, int(MEL_DWELLINGS * scale), vintages, rng_res)
     dw = expand_dwellings(res, 0, rng_dw)
     order = dw.groupby(res.bailleur.to_numpy()[dw.res.to_numpy()]).cumcount().to_numpy() + 1
-    prefix = pd.Series(res.bailleur.to_numpy()[dw.res.to_numpy()]).map(
-        lambda s: slug(s).split("-")[-1][:3].upper()).to_numpy()
+    prefix = landlord_prefix(res)[dw.res.to_numpy()]
     dw["ID_LOGEMENT_BAILLEUR"] = prefix + "-" + pd.Series(order).astype(str).str.zfill(7)
     epsg = np.where(rng_xy.random(len(dw)) < WGS84_ROWS, 4326, 2154)
     to_wgs = Transformer.from_crs(L93, "EPSG:4326", always_xy=True)

@@ -80,8 +80,7 @@ def place_residences(geo: Geography, total: int, rng: np.random.Generator,
         if qpv_total == 0:
             break
         sizes = _sizes_until(max(int(qpv_total * share), 30), True, rng)
-        xy = sample_points(geom, len(sizes), rng)
-        parts.append(pd.DataFrame({"size": sizes, "x": xy[:, 0], "y": xy[:, 1]}))
+        parts.append((sizes, sample_points(geom, len(sizes), rng)))
     # Elsewhere: in proportion to households and the commune's social share.
     share = iris.INSEE_COM.map(SOCIAL_SHARE).fillna(0.0).to_numpy()
     default = np.where(iris.groupby("INSEE_COM").P19_PMEN.transform("sum") > 4000, 0.10, 0.05)
@@ -95,9 +94,10 @@ def place_residences(geo: Geography, total: int, rng: np.random.Generator,
         geom = iris.geometry.iloc[i]
         outside = geom.difference(qpv_union)
         area = outside if outside.area > 0.2 * geom.area else geom
-        xy = sample_points(area, int(k.sum()), rng)
-        parts.append(pd.DataFrame({"size": sizes[k], "x": xy[:, 0], "y": xy[:, 1]}))
-    res = pd.concat(parts, ignore_index=True)
+        parts.append((sizes[k], sample_points(area, int(k.sum()), rng)))
+    xy = np.vstack([p[1] for p in parts])
+    res = pd.DataFrame({"size": np.concatenate([p[0] for p in parts]), "x": xy[:, 0],
+                        "y": xy[:, 1]})
     pts = gpd.GeoDataFrame(res, geometry=gpd.points_from_xy(res.x, res.y), crs=iris.crs)
     j = gpd.sjoin_nearest(pts, iris[["CODE_IRIS", "INSEE_COM", "NOM_COM", "geometry"]])
     j = j[~j.index.duplicated()]

@@ -6,7 +6,6 @@ so that the same seed gives the same files.
 
 from __future__ import annotations
 
-import csv
 import shutil
 import zipfile
 from pathlib import Path
@@ -42,10 +41,19 @@ def rpls_header(style: int) -> list[str]:
 
 
 def write_csv(df: pd.DataFrame, path: Path, header: bool = True, mode: str = "w") -> None:
-    """';'-separated UTF-8 CSV, strings quoted, numbers bare (as the SDES and the SNE ship)."""
+    """';'-separated UTF-8 CSV, strings quoted, numbers bare (as the SDES and the SNE ship).
+
+    Written with pyarrow (several times faster than pandas for the national files); its
+    "needed" quoting quotes every string value and no number, like csv.QUOTE_NONNUMERIC.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, sep=";", index=False, quoting=csv.QUOTE_NONNUMERIC, encoding="utf-8",
-              header=header, mode=mode, lineterminator="\n")
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    options = pacsv.WriteOptions(include_header=header, delimiter=";", quoting_style="needed")
+    with path.open("ab" if mode == "a" else "wb") as sink:
+        pacsv.write_csv(table, sink, options)
 
 
 def _esc(value: object) -> str:
