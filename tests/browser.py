@@ -24,7 +24,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1")
-MAP_SHAPES = ".leaflet-overlay-pane path.leaflet-interactive"
 ERRORS = ".jupyter-widgets-error-widget, .jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']"
 
 
@@ -81,14 +80,48 @@ def assert_no_error_output(page: Page) -> None:
         raise AssertionError("erreur dans le tableau de bord :\n" + errors.first.inner_text())
 
 
-def wait_map_shapes(page: Page, scope: str = ".wb-map", minimum: int = 1,
-                    timeout: float = 60_000) -> int:
-    """Wait until the map of ``scope`` draws at least ``minimum`` vector shapes; return count."""
-    page.wait_for_function(
-        "([sel, n]) => document.querySelectorAll(sel).length >= n",
-        arg=[f"{scope} {MAP_SHAPES}", minimum], timeout=timeout,
-    )
-    return page.locator(f"{scope} {MAP_SHAPES}").count()
+# Leaflet draws vector layers as SVG paths, or in one canvas with ``prefer_canvas=True``.
+_DRAWN_JS = """sel => {
+  const root = document.querySelector(sel);
+  if (!root) return 0;
+  let n = root.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length;
+  for (const c of root.querySelectorAll('.leaflet-overlay-pane canvas')) {
+    if (!c.width || !c.height) continue;
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < px.length; i += 4 * 97) { if (px[i]) { n += 1; break; } }
+  }
+  return n;
+}"""
+_SIGNATURE_JS = """sel => {
+  const root = document.querySelector(sel);
+  if (!root) return '';
+  const paths = [...root.querySelectorAll('.leaflet-overlay-pane path')]
+    .map(p => p.getAttribute('d')).join('|');
+  const canvases = [...root.querySelectorAll('.leaflet-overlay-pane canvas')]
+    .map(c => c.toDataURL()).join('|');
+  return paths + '#' + canvases;
+}"""
+
+
+def map_drawn(page: Page, scope: str = ".wb-map") -> int:
+    """How many drawn vector layers the map shows (SVG paths, plus 1 per non-empty canvas)."""
+    return int(page.evaluate(_DRAWN_JS, scope))
+
+
+def wait_map_drawn(page: Page, scope: str = ".wb-map", timeout: float = 60_000) -> int:
+    """Wait until the map of ``scope`` has drawn vector shapes; return :func:`map_drawn`."""
+    page.wait_for_function(f"({_DRAWN_JS})({scope!r}) > 0", timeout=timeout)
+    return map_drawn(page, scope)
+
+
+def map_signature(page: Page, scope: str = ".wb-map") -> str:
+    """What the map draws (SVG path data and canvas pixels), to tell whether it changed."""
+    return page.evaluate(_SIGNATURE_JS, scope)
+
+
+def wait_map_changed(page: Page, before: str, scope: str = ".wb-map",
+                     timeout: float = 30_000) -> None:
+    page.wait_for_function(f"({_SIGNATURE_JS})({scope!r}) !== {before!r}", timeout=timeout)
 
 
 def chart_titles(page: Page, scope: str = ".wb-chart") -> list[str]:
@@ -97,19 +130,13 @@ def chart_titles(page: Page, scope: str = ".wb-chart") -> list[str]:
 
 
 def wait_chart_title(page: Page, text: str, scope: str = ".wb-chart",
-                     timeout: float = 60_000) -> None:
+                     timeout: float = 60_000, exact: bool = False) -> None:
+    """Wait for a plotly title in ``scope`` containing (or, if ``exact``, equal to) ``text``."""
     page.wait_for_function(
-        "([sel, text]) => [...document.querySelectorAll(sel)]"
-        ".some(e => (e.textContent || '').includes(text))",
-        arg=[f"{scope} .gtitle", text], timeout=timeout,
-    )
-
-
-def map_signature(page: Page, scope: str = ".wb-map") -> str:
-    """The drawn paths of the map, to tell whether the map changed."""
-    return page.evaluate(
-        "sel => [...document.querySelectorAll(sel)].map(p => p.getAttribute('d')).join('|')",
-        f"{scope} {MAP_SHAPES}",
+        "([sel, text, exact]) => [...document.querySelectorAll(sel)]"
+        ".some(e => exact ? (e.textContent || '').trim() === text"
+        " : (e.textContent || '').includes(text))",
+        arg=[f"{scope} .gtitle", text, exact], timeout=timeout,
     )
 
 

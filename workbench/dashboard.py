@@ -1,77 +1,124 @@
-"""The partners' portal: the Voilà app assembled from the published base.
+"""The partners' portal: the Voilà app composed of the panels of ``workbench.panels``.
 
-The notebook ``dashboards/portail.ipynb`` only calls :func:`portal`; everything it shows is
-composed here so that it can be tested and timed like any other code. Stable CSS classes
-(``wb-…``) let the browser tests and the bench wait on what a user sees.
+The notebook ``dashboards/portail.ipynb`` only calls :func:`portal`; the composition lives
+here so that it can be tested and timed like any other code. Only the first tab is built at
+start-up: the others are built the first time a user opens them, which keeps the first view
+fast (each panel reads the published base and draws its own figures).
 
 API::
 
-    app = portal()          # ipywidgets.VBox with tabs Diagnostic / Attributions / Fiche
-    app.territory.value = "59350"
+    app = portal()                 # Portal (ipywidgets.VBox), CSS class wb-portal
+    app.show_tab("fiche")          # builds the « Fiche résidence » tab on first opening
+    app.panel("diagnostic")        # the Explorer, once built
+
+CSS classes: ``wb-portal``, ``wb-portal-header``, ``wb-tabs``, ``wb-tab-<key>``,
+``wb-portal-mention`` (mandatory source mention), ``wb-loading`` (placeholder of an unbuilt tab).
 """
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
+
 import ipywidgets as widgets
-import plotly.graph_objects as go
-from ipyleaflet import GeoJSON, Map
-from IPython.display import display
 
 from workbench.config import source_mention
-from workbench.dictionary import dictionary
-from workbench.published import published_base
+from workbench.published import PublishedBase, published_base
 
-MEL = "200093201"
+TABS: tuple[tuple[str, str], ...] = (
+    ("diagnostic", "Diagnostic"),
+    ("attributions", "Attributions"),
+    ("fiche", "Fiche résidence"),
+)
+
+STYLE = """
+<style>
+.wb-portal { max-width: 1280px; margin: 0 auto; font-family: Marianne, Arial, sans-serif; }
+.wb-portal-header h1 { font-size: 1.6em; margin: 0.2em 0; color: #1f4e79; }
+.wb-portal-header p { margin: 0 0 0.6em 0; color: #444; }
+.wb-portal-mention { color: #555; font-size: 0.85em; border-top: 1px solid #ddd; margin-top: 1em; }
+.wb-error { color: #a4262c; }
+.wb-map { min-height: 460px; width: 100%; }
+</style>
+"""
+
+
+def _classed(widget: widgets.Widget, *classes: str) -> widgets.Widget:
+    for css in classes:
+        widget.add_class(css)
+    return widget
+
+
+def _builders(base: PublishedBase) -> dict[str, Callable[[], widgets.Widget]]:
+    """How to build each tab (imports inside: a tab never opened costs nothing)."""
+
+    def diagnostic() -> widgets.Widget:
+        from workbench.panels import Explorer
+
+        return Explorer(base)
+
+    def attributions() -> widgets.Widget:
+        from workbench.panels import AttributionsPanel
+
+        return AttributionsPanel(base)
+
+    def fiche() -> widgets.Widget:
+        from workbench.panels import FichePanel
+
+        return FichePanel(base)
+
+    return {"diagnostic": diagnostic, "attributions": attributions, "fiche": fiche}
 
 
 class Portal(widgets.VBox):
-    """Diagnostic tab: territory picker, IRIS map of one indicator share, comparison chart."""
+    """Header, one tab per use (diagnostic, attributions, fiche résidence), source mention."""
 
-    def __init__(self, vintage: int | None = None) -> None:
-        base = published_base()
-        self.base = base
-        self.vintage = vintage or base.latest()
-        communes = base.areas(self.vintage, scale="commune").sort_values("name")
-        self.territory = widgets.Dropdown(
-            options=[(n, a) for n, a in zip(communes["name"], communes["area_id"], strict=True)],
-            description="Territoire",
-        )
-        self.territory.add_class("wb-territory")
-        self.map = Map(center=(50.63, 3.06), zoom=12, layers=(), prefer_canvas=False,
-                       scroll_wheel_zoom=True, layout=widgets.Layout(height="460px"))
-        self.map.add_class("wb-map")
-        self.chart = widgets.Output()
-        self.chart.add_class("wb-chart")
-        self.mention = widgets.HTML(f"<small>{source_mention()}</small>")
-        self.mention.add_class("wb-mention")
-        self.layer: GeoJSON | None = None
-        self.territory.observe(self._update, names="value")
-        super().__init__([self.territory, widgets.HBox([self.map, self.chart]), self.mention])
+    def __init__(self, base: PublishedBase | None = None) -> None:
+        self.base = base or published_base()
+        vintage = self.base.latest()
+        self._build = _builders(self.base)
+        self._panels: dict[str, widgets.Widget] = {}
+        self._boxes = {
+            key: _classed(widgets.VBox([_classed(widgets.HTML("<p>Chargement…</p>"),
+                                                 "wb-loading")]), f"wb-tab-{key}")
+            for key, _ in TABS
+        }
+        self.tabs = _classed(widgets.Tab(children=[self._boxes[k] for k, _ in TABS]), "wb-tabs")
+        for i, (_, title) in enumerate(TABS):
+            self.tabs.set_title(i, title)
+        header = _classed(widgets.HTML(
+            STYLE + "<h1>Parc locatif social de la Métropole Européenne de Lille</h1>"
+            f"<p>Base publiée, millésime {vintage} — toutes les données respectent le secret "
+            "statistique.</p>"), "wb-portal-header")
+        mention = _classed(widgets.HTML(f"<p>{html.escape(source_mention())}</p>"),
+                           "wb-portal-mention")
+        super().__init__([header, self.tabs, mention])
         self.add_class("wb-portal")
-        self._update()
+        self.tabs.observe(self._on_tab, names="selected_index")
+        self.show_tab(TABS[0][0])
 
-    def _update(self, change: object = None) -> None:
-        code = self.territory.value
-        iris = self.base.areas(self.vintage, scale="iris")
-        iris = iris[iris["commune"] == code]
-        if self.layer is not None:
-            self.map.remove(self.layer)
-        self.layer = GeoJSON(data=iris.__geo_interface__,
-                             style={"color": "#1f4e79", "weight": 1, "fillOpacity": 0.3})
-        self.map.add(self.layer)
-        minx, miny, maxx, maxy = iris.total_bounds
-        self.map.fit_bounds([[miny, minx], [maxy, maxx]])
-        long = self.base.indicators(self.vintage, indicator="revenus", scale="commune",
-                                    area_ids=[code])
-        name = self.territory.label
-        fig = go.Figure(go.Bar(x=long["category"], y=long["value"]))
-        fig.update_layout(title=f"Revenus des ménages — {name}", template="plotly_white",
-                          width=520, height=420)
-        self.chart.clear_output(wait=True)
-        with self.chart:
-            display(fig)
+    def show_tab(self, key: str) -> widgets.Widget:
+        """Build the tab ``key`` if needed and return its panel."""
+        if key not in self._panels:
+            try:
+                panel = self._build[key]()
+            except Exception as exc:  # noqa: BLE001 - shown to the user, never raised
+                panel = _classed(widgets.HTML(
+                    f"<p class='wb-error'>Cet onglet ne peut pas s'afficher : "
+                    f"{html.escape(str(exc))}</p>"), "wb-error")
+            self._panels[key] = panel
+            self._boxes[key].children = [panel]
+        return self._panels[key]
+
+    def panel(self, key: str) -> widgets.Widget | None:
+        return self._panels.get(key)
+
+    def _on_tab(self, change: dict) -> None:
+        index = change["new"]
+        if index is not None:
+            self.show_tab(TABS[index][0])
 
 
-def portal(vintage: int | None = None) -> Portal:
-    dictionary()
-    return Portal(vintage)
+def portal(base: PublishedBase | None = None) -> Portal:
+    """The portal as shown by Voilà (``dashboards/portail.ipynb``)."""
+    return Portal(base)

@@ -63,12 +63,14 @@ class VoilaServer:
         workbench_home: Path | None = None,
         extra_args: list[str] | None = None,
         log_path: Path | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.app = DASHBOARDS_DIR / app
         self.workbench_home = Path(workbench_home) if workbench_home else home()
         self.extra_args = extra_args or []
         self.log_path = log_path
+        self.extra_env = extra_env or {}
         self.process: subprocess.Popen[bytes] | None = None
         self._log = None
 
@@ -82,8 +84,8 @@ class VoilaServer:
         env = {
             **os.environ,
             "WORKBENCH_HOME": str(self.workbench_home),
-            # the kernel must not wait on a network that is not there
             "MPLBACKEND": "Agg",
+            **self.extra_env,
         }
         self._log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
