@@ -48,6 +48,8 @@ def test_load_all_writes_the_contract_tables(home):
     assert {m["file"] for m in meta["sources"]} >= {"rpls_2023.csv", "attributions_sne_2023.csv"}
     assert all(len(m["sha256"]) == 64 for m in meta["sources"])
     assert meta["row_counts"]["logements"] == 5
+    rows = {m["file"]: m["rows"] for m in meta["sources"]}
+    assert (rows["bailleur-un.xlsx"], rows["bailleur-deux.ods"]) == (4, 2)
     assert {w["kind"] for w in meta["warnings"]} >= {"dpe_vide", "occupation_non_rapprochee"}
 
 
@@ -98,3 +100,15 @@ def test_cli_prints_a_french_summary_and_rejects_bad_files(home):
     assert "rpls_2024.csv" in bad.stdout and "séparateur" in bad.stdout
     none = run_cli(home)
     assert none.returncode == 2 and "Aucun millésime" in none.stdout
+
+
+def test_loading_a_vintage_again_replaces_it(home):
+    store = MicrodataStore(home / "store")
+    load_all(home / "sources", store)
+    rpls = home / "sources" / "2024" / "rpls_2024.csv"
+    lines = rpls.read_text(encoding="utf-8").splitlines()
+    rpls.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # drop the last dwelling
+    summary = load_vintage(home / "sources", 2024, store)
+    assert summary.logements == 2
+    assert store.read(2024, "logements")["IDENT_REP"].tolist() == ["A000000001", "A000000002"]
+    assert store.meta(2024)["row_counts"]["logements"] == 2

@@ -190,3 +190,13 @@ def test_ragged_line_is_rejected_with_its_line(tmp_path):
     with pytest.raises(SourceError) as exc:
         read_rpls(out)
     assert exc.value.row == 3
+
+
+def test_latin1_file_is_rejected_at_the_first_bad_line(tmp_path):
+    out = tmp_path / "rpls.csv"
+    text = RPLS_2023.read_text(encoding="utf-8")
+    out.write_bytes(text.encode("cp1252"))
+    with pytest.raises(SourceError) as exc:
+        read_rpls(out)
+    # the first non-ASCII character (« Résidence des Près ») is on line 6
+    assert exc.value.row == 6 and "UTF-8" in str(exc.value)

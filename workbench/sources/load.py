@@ -152,6 +152,7 @@ def load_vintage(
         tables["occupation"] = occ.occupation
         warnings += occ.warnings
         files += occ_paths
+        rows.update(occ.rows_by_file)
         from workbench.indicators import respondent
 
         let = occ.occupation["OCCUPATION"] == "LOUE"

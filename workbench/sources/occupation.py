@@ -27,6 +27,7 @@ class OccupationResult:
     occupation: pd.DataFrame
     rows_read: int
     warnings: list[LoadWarning] = field(default_factory=list)
+    rows_by_file: dict[str, int] = field(default_factory=dict)
 
 
 def occupation_files(folder: Path) -> list[Path]:
@@ -98,4 +99,5 @@ def read_occupation(
             )
         )
     kept = occ.loc[~unmatched, [*columns, "residence_id"]].reset_index(drop=True)
-    return OccupationResult(plain_strings(kept), len(occ), warnings)
+    by_file = {str(k): int(v) for k, v in occ["_file"].value_counts().items()}
+    return OccupationResult(plain_strings(kept), len(occ), warnings, by_file)

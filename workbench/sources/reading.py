@@ -47,12 +47,13 @@ def csv_header(path: Path, separator: str = ";") -> list[str]:
     """The header of a UTF-8 CSV, after checking encoding and separator."""
     _exists(path)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            line = fh.readline()
+        with path.open("rb") as fh:
+            raw = fh.readline(1 << 20)
+        line = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as exc:
         raise reject(
             path, "un fichier texte CSV encodé en UTF-8",
-            f"fichier illisible (encodage non UTF-8, octet {exc.start})", row=1,
+            f"fichier illisible (en-tête non UTF-8, octet {exc.start})", row=1,
         ) from exc
     except OSError as exc:
         raise reject(path, "un fichier lisible", f"fichier illisible ({exc.strerror})") from exc
