@@ -38,7 +38,8 @@ def _rpls(sources: Path, year: int) -> pd.DataFrame:
 
 def _occupation(sources: Path, year: int) -> pd.DataFrame:
     files = sorted((sources / str(year) / "occupation").iterdir())
-    return pd.concat([pd.read_excel(f, sheet_name="occupation", dtype=str) for f in files],
+    return pd.concat([pd.read_excel(f, sheet_name="occupation", dtype=str, engine="calamine")
+                      for f in files],
                      ignore_index=True)
 
 

@@ -22,7 +22,7 @@ ADDRESS_ONLY = 0.06  # share of rows without the RPLS identifier
 
 def commune_effects(communes: list[str], rng: np.random.Generator) -> dict[str, float]:
     """A lasting commune policy effect on the first-quartile share."""
-    return {c: float(rng.normal(0, 0.45)) for c in sorted(communes)}
+    return {c: float(rng.normal(0, 0.35)) for c in sorted(communes)}
 
 
 def attributions(state: Tenancy, dw: pd.DataFrame, res: pd.DataFrame,
@@ -38,7 +38,7 @@ def attributions(state: Tenancy, dw: pd.DataFrame, res: pd.DataFrame,
     depcom = res.depcom.to_numpy()[r]
     in_qpv = res.code_qp.to_numpy()[r] != ""
     score = z + rng.normal(0, 0.8, n) + pd.Series(depcom).map(effects).to_numpy()
-    quartile = np.select([score > 1.3, score > 0.4, score > -0.5], ["1", "2", "3"], "4")
+    quartile = np.select([score > 1.1, score > 0.3, score > -0.5], ["1", "2", "3"], "4")
     reserv = pd.Series(dw.CONTRESLOG.to_numpy()[idx]).map(RESERVATAIRE_OF).to_numpy()
     p_prio = np.where(reserv == "ETAT", 0.55, 0.18) + 0.05 * (z > 1)
     u = rng.random(n)

@@ -114,7 +114,7 @@ def advance(prev: Tenancy, dw: pd.DataFrame, res: pd.DataFrame,
     p_leave = LEAVE_RATE * (1 + 0.25 * in_qpv) * np.where(dw.NBPIECE.to_numpy() <= 2, 1.3, 1.0)
     leave = cont & np.isin(prev.mode, RENTED) & (rng.random(n) < p_leave)
     dep = rng.integers(1, 13, n)
-    gap = rng.geometric(np.clip(0.5 / risk, 0.05, 0.9)) - 1
+    gap = rng.geometric(np.clip(0.3 / risk, 0.04, 0.8)) - 1
     back = leave & (dep + gap <= 12)
     relet |= back
     relet_month = np.where(back, np.maximum(dep + gap, 1), relet_month)
@@ -124,7 +124,7 @@ def advance(prev: Tenancy, dw: pd.DataFrame, res: pd.DataFrame,
     s.dureevac[still] = 13 - dep[still]
     # Dwellings vacant at the previous 1 January.
     vac = cont & np.isin(prev.mode, (2, 3))
-    p_relet = np.where(prev.mode == 2, np.clip(0.8 / np.sqrt(risk), 0.2, 0.95), 0.4)
+    p_relet = np.where(prev.mode == 2, np.clip(0.6 / risk, 0.1, 0.9), 0.4)
     taken = vac & (rng.random(n) < p_relet)
     relet |= taken
     relet_month = np.where(taken, rng.integers(1, 13, n), relet_month)
