@@ -10,6 +10,7 @@ with and without pre-started kernels.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -30,12 +31,15 @@ def _summary(label: str, batch) -> None:
     print(f"\n== {label}: {len(batch.results)} reports, {len(ran)} ok, "
           f"{len(batch.failed)} failed, wall {batch.seconds:.1f} s "
           f"({batch.seconds / max(1, len(batch.results)):.2f} s/report)")
-    for name in ("kernel_start", "execution", "render", "total"):
+    for name in ("kernel_start", "execution", "render", "total", "cpu"):
         values = [getattr(r, name) for r in ran]
         if values:
             print(f"   {name:<13} mean {statistics.mean(values):6.2f} s   "
                   f"median {statistics.median(values):6.2f} s   max {max(values):6.2f} s   "
                   f"sum {sum(values):7.1f} s")
+    cpu = sum(r.cpu for r in ran)
+    print(f"   CPU {cpu:.1f} s in all = {cpu / os.cpu_count():.1f} s of wall time on "
+          f"{os.cpu_count()} otherwise idle cores")
     for r in batch.failed[:5]:
         print(f"   FAILED {r.job.territory}: {r.error.splitlines()[0] if r.error else ''}")
 
@@ -57,14 +61,18 @@ def main() -> None:
     jobs = plan_batch(vintage, args.kind, args.scale, fmt=args.format, notebook=args.notebook)
     if args.limit:
         jobs = jobs[: args.limit]
+    print(f"load average before: {os.getloadavg()}")
     print(f"{len(jobs)} {args.kind} reports at scale {args.scale}, vintage {vintage}, "
           f"{args.workers} workers, format {args.format}")
-    modes = [("pre-started kernels", True)] + ([("cold kernels", False)] if args.compare else [])
-    for label, prestart in modes:
+    modes = [("pre-started and warmed kernels", True, True)]
+    if args.compare:
+        modes += [("pre-started kernels", True, False), ("cold kernels", False, False)]
+    for label, prestart, warm in modes:
         with tempfile.TemporaryDirectory(prefix="bench-reports-") as out:
             batch = run_batch(jobs, workers=args.workers, force=True, out_root=Path(out),
-                              prestart=prestart)
+                              prestart=prestart, warm=warm)
             _summary(label, batch)
+            print(f"   load average after: {os.getloadavg()}")
     print("\nsecond run (incremental, nothing changed):")
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as out:
         again = run_batch(jobs, workers=args.workers, out_root=Path(out))

@@ -87,6 +87,7 @@ class ReportResult:
     execution: float = 0.0
     render: float = 0.0
     total: float = 0.0
+    cpu: float = 0.0  # CPU seconds of its kernel (start-up included) and of its worker
     files: list[str] = field(default_factory=list)
 
 
@@ -236,28 +237,68 @@ def _start_kernel(kernel_name: str, cwd: str):
     return km
 
 
+#: Run silently in a pre-started kernel while the previous report executes: the libraries the
+#: notebooks import and the (read-only, checksummed) published base they read. The kernel stays
+#: fresh and serves one report only; the user namespace is left empty and no output is kept.
+WARMUP = """
+def _wb_warmup(vintage):
+    import importlib
+    for name in ("pandas", "geopandas", "plotly.graph_objects", "plotly.io",
+                 "workbench.dictionary", "workbench.published", "workbench.tables",
+                 "workbench.charts", "workbench.maps"):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+    try:
+        from workbench.dictionary import dictionary
+        from workbench.published import PublishedBase
+        dictionary()
+        base = PublishedBase()
+        base.indicators(vintage)
+        base.areas(vintage)
+        base.manifest(vintage)
+    except Exception:
+        pass
+_wb_warmup({vintage!r})
+del _wb_warmup
+"""
+
+
 def _shutdown_spare() -> None:
+    kc = _SPARE_KERNEL.pop("kc", None)
+    if kc is not None:
+        kc.stop_channels()
     km = _SPARE_KERNEL.pop("km", None)
     if km is not None:
         try:
             km.shutdown_kernel(now=True)
         except Exception:  # noqa: BLE001 - best effort at process exit
             pass
+    _SPARE_KERNEL.clear()
 
 
 atexit.register(_shutdown_spare)
 
 
-def _take_kernel(kernel_name: str, cwd: str, prestart: bool):
-    """A never-used kernel for this report; pre-start the next report's kernel meanwhile."""
+def _take_kernel(kernel_name: str, cwd: str, prestart: bool, warmup: str | None = None):
+    """A never-used kernel for this report; pre-start (and warm) the next one meanwhile."""
+    wanted = (kernel_name, cwd, warmup)
+    if _SPARE_KERNEL and _SPARE_KERNEL.get("spec") != wanted:
+        _shutdown_spare()
     spare = _SPARE_KERNEL.pop("km", None)
-    if spare is not None and (spare.kernel_name, _SPARE_KERNEL.get("cwd")) != (kernel_name, cwd):
-        spare.shutdown_kernel(now=True)
-        spare = None
+    kc = _SPARE_KERNEL.pop("kc", None)
+    if kc is not None:
+        kc.stop_channels()  # the warm-up request was sent long ago; the kernel runs it in order
     km = spare if spare is not None else _start_kernel(kernel_name, cwd)
     if prestart:
-        _SPARE_KERNEL["km"] = _start_kernel(kernel_name, cwd)
-        _SPARE_KERNEL["cwd"] = cwd
+        nxt = _start_kernel(kernel_name, cwd)
+        _SPARE_KERNEL.update(km=nxt, spec=wanted)
+        if warmup:
+            kc = nxt.client()
+            kc.start_channels()
+            kc.execute(warmup, silent=True, store_history=False)
+            _SPARE_KERNEL["kc"] = kc
     return km
 
 
@@ -269,10 +310,17 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _add_source_cell(nb) -> None:
-    """The mandatory source mention as the last cell of every report."""
+    """The mandatory source mention, as a last cell unless the notebook already printed it."""
     import nbformat
 
-    nb.cells.append(nbformat.v4.new_markdown_cell(f"---\n\n*{source_mention()}*"))
+    mention = source_mention()
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            texts = [output.get("text", ""), data.get("text/markdown", ""), data.get("text/html", "")]
+            if any(mention in ("".join(t) if isinstance(t, list) else t) for t in texts):
+                return
+    nb.cells.append(nbformat.v4.new_markdown_cell(f"---\n\n*{mention}*"))
 
 
 def render_html(nb, title: str) -> str:
@@ -305,13 +353,14 @@ def html_to_pdf(html_path: Path, pdf_path: Path, timeout: float = 120) -> None:
         raise RuntimeError(f"Chromium n'a pas produit le PDF : {proc.stderr.strip()[-400:]}")
 
 
-def run_report(job: ReportJob, prestart: bool = False) -> ReportResult:
+def run_report(job: ReportJob, prestart: bool = False, warm: bool = True) -> ReportResult:
     """Execute one report in a fresh kernel and render it into the cache (never raises)."""
     import nbformat
     import papermill
 
     os.environ["WORKBENCH_HOME"] = job.home
     started = time.perf_counter()
+    cpu_started = time.process_time()
     result = ReportResult(job=job, status="failed")
     cache = Path(job.cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
@@ -322,7 +371,8 @@ def run_report(job: ReportJob, prestart: bool = False) -> ReportResult:
         nb_in = nbformat.read(job.notebook, as_version=4)
         kernel_name = nb_in.metadata.get("kernelspec", {}).get("name", "python3")
         t0 = time.perf_counter()
-        km = _take_kernel(kernel_name, cwd, prestart)
+        warmup = WARMUP.format(vintage=job.vintage) if warm else None
+        km = _take_kernel(kernel_name, cwd, prestart, warmup)
         try:
             nb = papermill.execute_notebook(
                 job.notebook, str(executed), parameters=job.parameters, km=km,
@@ -350,15 +400,28 @@ def run_report(job: ReportJob, prestart: bool = False) -> ReportResult:
             result.error += "\n" + traceback.format_exc(limit=3)
     finally:
         if km is not None:
+            result.cpu = _kernel_cpu(km)
             try:
                 km.shutdown_kernel(now=True)
             except Exception:  # noqa: BLE001
                 pass
     result.total = time.perf_counter() - started
+    result.cpu += time.process_time() - cpu_started
     if result.status == "ok":
         meta = {"key": job.key, "files": [Path(f).name for f in result.files]}
         (cache / f"{job.key}.json").write_text(json.dumps(meta), encoding="utf-8")
     return result
+
+
+def _kernel_cpu(km) -> float:
+    """CPU seconds used by a kernel process so far (0 if it cannot be read)."""
+    try:
+        import psutil
+
+        times = psutil.Process(km.provisioner.process.pid).cpu_times()
+        return times.user + times.system
+    except Exception:  # noqa: BLE001 - informative only
+        return 0.0
 
 
 def _split_timings(executed: Path, t0: float) -> tuple[float, float]:
@@ -407,11 +470,13 @@ def run_batch(
     on_result: Callable[[ReportResult], None] | None = None,
     out_root: Path | None = None,
     prestart: bool = True,
+    warm: bool = True,
 ) -> BatchResult:
     """Run a planned batch, collect every report into a dated folder with an index page.
 
     ``prestart`` lets each local worker start the next report's kernel while the current one
-    runs (each kernel still serves exactly one report).
+    runs (each kernel still serves exactly one report); ``warm`` also has it import the
+    libraries and read the published base (see :data:`WARMUP`).
     """
     if not jobs:
         raise ReportError("Aucun rapport à produire.")
@@ -434,7 +499,7 @@ def run_batch(
         if scheduler:
             _run_on_dask(pending, scheduler, done)
         else:
-            _run_locally(pending, workers or default_workers(), done, prestart)
+            _run_locally(pending, workers or default_workers(), done, prestart, warm)
     order = {job.key: i for i, job in enumerate(jobs)}
     results.sort(key=lambda r: order[r.job.key])
     folder = _batch_folder(jobs[0], out_root)
@@ -447,13 +512,13 @@ def run_batch(
 
 
 def _run_locally(
-    jobs: Sequence[ReportJob], workers: int, done: Callable, prestart: bool
+    jobs: Sequence[ReportJob], workers: int, done: Callable, prestart: bool, warm: bool
 ) -> None:
     """Spawned worker processes (forking after zmq/asyncio can hang)."""
     ctx = multiprocessing.get_context("spawn")
     workers = max(1, min(workers, len(jobs)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(run_report, job, prestart): job for job in jobs}
+        futures = {pool.submit(run_report, job, prestart, warm): job for job in jobs}
         remaining = set(futures)
         while remaining:
             finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
@@ -562,7 +627,7 @@ def _write_log(
                 "territory": r.job.territory, "residence_id": r.job.parameters.get("residence_id"),
                 "key": r.job.key, "status": r.status, "error": r.error,
                 "kernel_start": round(r.kernel_start, 3), "execution": round(r.execution, 3),
-                "render": round(r.render, 3), "total": round(r.total, 3),
+                "render": round(r.render, 3), "total": round(r.total, 3), "cpu": round(r.cpu, 3),
             }
             for r in results
         ],
