@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from conftest import run_workbench
 
-from workbench.demo.national import DWELLINGS_PER_DEPT, GRID, generate_national
+from workbench.demo.national import DEPARTEMENTS, DWELLINGS_PER_DEPT, GRID, generate_national
 from workbench.dictionary import dictionary
+
+
+def test_departements_give_valid_commune_codes() -> None:
+    d = dictionary()
+    patterns = [d.themes["attributions"].column("DEPCOM").pattern,
+                d.themes["stock"].column("DEPCOM").pattern]
+    assert len(DEPARTEMENTS) * DWELLINGS_PER_DEPT > 5_300_000
+    assert len(DEPARTEMENTS) * GRID * GRID > 34_000
+    for dep in DEPARTEMENTS:
+        for pattern in patterns:
+            assert re.fullmatch(pattern, f"{dep}{GRID * GRID:03d}"), dep
 
 
 def test_one_departement_in_the_real_formats(tmp_path: Path) -> None:
@@ -34,3 +47,6 @@ def test_one_departement_in_the_real_formats(tmp_path: Path) -> None:
     assert (hits[hits.area > 1000].groupby("code_qp").size() > 1).all()
     assert s.attributions[2024] > 0.04 * s.dwellings[2024]
     assert len(list((sources / "2024" / "occupation").iterdir())) >= 10
+    # The real loader accepts the files.
+    loaded = run_workbench("load", "--all", home=tmp_path, check=False)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr

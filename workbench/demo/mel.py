@@ -189,7 +189,7 @@ def occupation_frame(state: Tenancy, dw: pd.DataFrame, res: pd.DataFrame,
     return df[OCCUPATION_COLUMNS]
 
 
-def write_occupation(occ: pd.DataFrame, folder: Path, rng: np.random.Generator) -> int:
+def write_occupation(occ: pd.DataFrame, folder: Path) -> int:
     """One workbook per landlord; the smallest ones as .ods. Returns the number of files."""
     sizes = occ.BAILLEUR.value_counts()
     ods = set(sizes.index[-ODS_LANDLORDS:])
@@ -269,7 +269,6 @@ def generate_mel(
             say(f"Millésime {year} : fichiers d'occupation des bailleurs")
             occ = occupation_frame(state, dw, res, rng_occ)
             summary.respondents[year] = int((occ.REPONDU == "O").sum())
-            summary.occupation_files[year] = write_occupation(occ, folder / "occupation",
-                                                              rng_occ)
+            summary.occupation_files[year] = write_occupation(occ, folder / "occupation")
     summary.seconds = time.perf_counter() - started
     return summary

@@ -1,6 +1,6 @@
 """National-size demo for benchmarks: ≈ 5.4 million dwellings on a fictional grid of France.
 
-A hundred fictional départements of ~360 square communes (≈ 36,000), the populous ones cut
+98 fictional départements of ~360 square communes (≈ 36,000), the populous ones cut
 into IRIS squares (≈ 45,000-50,000 IRIS), QPV squares across IRIS boundaries in the large
 communes. Stock, households and attributions come from the same code as the MEL demo, one
 département at a time, appended to the CSV files: memory stays bounded by one département.
@@ -33,19 +33,18 @@ from workbench.demo.stock import describe_residences, expand_dwellings, place_re
 from workbench.demo.tenancy import Tenancy, advance, initial
 from workbench.demo.writers import rpls_header, write_csv, write_geography
 
-DEPARTEMENTS = [f"{k:02d}" for k in range(1, 20)] + ["2A", "2B"] + [
-    f"{k:02d}" for k in range(21, 100)
-]
+# Numeric codes only: the SNE, BPE and IRIS files require 5-digit commune codes (no 2A/2B).
+DEPARTEMENTS = [f"{k:02d}" for k in range(1, 100) if k != 20]
 GRID = 19  # communes per side of a département
 DEPT_W, DEPT_H = 110_000.0, 100_000.0  # metres (Lambert-93)
 X0, Y0 = 100_000.0, 6_100_000.0
-DWELLINGS_PER_DEPT = 54_000
+DWELLINGS_PER_DEPT = 55_500
 HOUSEHOLDS_PER_IRIS = 2_500
 
 
 def departement_geography(k: int, dep: str, rng: np.random.Generator) -> Geography:
     """Square communes, square IRIS and QPV of one fictional département (Lambert-93)."""
-    ox, oy = X0 + (k % 10) * DEPT_W, Y0 + (k // 10) * DEPT_H
+    ox, oy = X0 + (k % 10) * DEPT_W, Y0 + (k // 10) * DEPT_H  # 10 x 10 blocks
     cw, ch = DEPT_W / GRID, DEPT_H / GRID
     hh = np.exp(rng.normal(6.0, 1.3, GRID * GRID))
     hh[rng.integers(0, GRID * GRID)] = rng.uniform(40_000, 120_000)  # the préfecture
@@ -83,7 +82,7 @@ def departement_geography(k: int, dep: str, rng: np.random.Generator) -> Geograp
     communes = gpd.GeoDataFrame(com_rows, geometry="geometry", crs=L93)
     iris = gpd.GeoDataFrame(iris_rows, geometry="geometry", crs=L93)
     qpv = gpd.GeoDataFrame(qpv_rows, geometry="geometry", crs=L93)
-    postcode = "20000" if dep in ("2A", "2B") else f"{dep}000"
+    postcode = f"{dep}000"
     return Geography(communes=communes, iris=iris, qpv=qpv,
                      postcodes=dict.fromkeys(communes.code, postcode))
 
@@ -169,7 +168,6 @@ def generate_national(
             if k == 0:  # occupation: first département only (a subset for benchmarks)
                 occ = occupation_frame(state, dw, res, rng)
                 summary.respondents[year] = int((occ.REPONDU == "O").sum())
-                summary.occupation_files[year] = write_occupation(occ, folder / "occupation",
-                                                                  rng)
+                summary.occupation_files[year] = write_occupation(occ, folder / "occupation")
     summary.seconds = time.perf_counter() - started
     return summary
