@@ -200,3 +200,15 @@ def test_latin1_file_is_rejected_at_the_first_bad_line(tmp_path):
         read_rpls(out)
     # the first non-ASCII character (« Résidence des Près ») is on line 6
     assert exc.value.row == 6 and "UTF-8" in str(exc.value)
+
+
+def test_overseas_epsg_rows_land_in_their_department(tmp_path):
+    out = edited(tmp_path, RPLS_2024, 3, "EPSG", "2975")  # RGR92 / UTM 40S, La Réunion
+    out = edited(tmp_path, out, 3, "X", "340000")
+    out = edited(tmp_path, out, 3, "Y", "7660000")
+    row = read_rpls(out).logements.set_index("IDENT_REP").loc["A000000004"]
+    assert 55.2 < row["lon"] < 55.9 and -21.4 < row["lat"] < -20.8
+    # the same coordinates declared as Lambert-93 are outside France
+    bad = edited(tmp_path, out, 3, "EPSG", "2154")
+    with pytest.raises(SourceError):
+        read_rpls(bad)

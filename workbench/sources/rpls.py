@@ -79,18 +79,21 @@ def _bounds_problems(
     df: pd.DataFrame, lines: pd.Series, lon: np.ndarray, lat: np.ndarray,
     communes: pd.DataFrame | None, file: str,
 ) -> tuple[list[Problem], int]:
-    epsg = df["EPSG"].astype(str).to_numpy()
+    epsg = df["EPSG"].astype(str)
     if communes is not None and len(communes):
         import shapely
 
         geoms = shapely.from_wkb(communes["geometry_wkb"].to_numpy())
         x0, y0, x1, y1 = shapely.total_bounds(geoms)
         box = (x0 - MARGIN_DEG, y0 - MARGIN_DEG, x1 + MARGIN_DEG, y1 + MARGIN_DEG)
-        boxes = np.array([box] * len(df))
+        boxes = np.broadcast_to(np.array(box), (len(df), 4))
         where = "l'emprise des communes chargées"
     else:
-        boxes = np.array([FRANCE_BOUNDS.get(e, FRANCE_BOUNDS["metropole"]) for e in epsg])
+        table = pd.DataFrame(FRANCE_BOUNDS).T
+        keys = epsg.where(epsg.isin(table.index), "metropole")
+        boxes = table.reindex(keys.to_numpy()).to_numpy(dtype=float)
         where = "l'emprise de la France"
+    epsg = epsg.to_numpy()
     ok = (
         np.isfinite(lon) & np.isfinite(lat)
         & (lon >= boxes[:, 0]) & (lon <= boxes[:, 2]) & (lat >= boxes[:, 1]) & (lat <= boxes[:, 3])
