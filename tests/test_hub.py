@@ -58,6 +58,7 @@ mel, rbx = "Métropole Européenne de Lille", "Ville de Roubaix"
 a.add_account("admin", "a.dmin@lillemetropole.fr", "Admin MEL", mel, "administrator")
 a.add_account("ana", "a.lyste@lillemetropole.fr", "Ana Lyste", mel, "analyst")
 a.add_account("part", "p.artenaire@ville-roubaix.fr", "Paul Artenaire", rbx, "partner")
+a.add_account("cal", "c.ommission@ville-roubaix.fr", "Claire Al", rbx, "commission")
 a.add_account("bloque", "b.loque@ville-roubaix.fr", "Bruno Loque", rbx, "partner")
 a.add_account("attente", "a.ttente@ville-roubaix.fr", "Anne Attente", rbx, "partner")
 a.add_account("gen", "pole@ville-roubaix.fr", "Pôle habitat", rbx, "partner")
@@ -72,7 +73,13 @@ a.deactivate("parti", "départ de la collectivité")
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
 
 
-def _kill_tree(proc: subprocess.Popen, home: Path) -> None:
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """End the hub's process group, then the servers and kernels it started in their own
+    sessions (collected before, since they are re-parented once the hub is gone)."""
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -80,13 +87,10 @@ def _kill_tree(proc: subprocess.Popen, home: Path) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
-    # single-user servers run in their own sessions: end those whose folder is in our home
-    users = str(home / "users")
-    for p in psutil.process_iter(["pid", "cwd"]):
+    for child in children:
         try:
-            if (p.info["cwd"] or "").startswith(users):
-                p.kill()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            child.kill()
+        except psutil.NoSuchProcess:
             continue
 
 
@@ -148,18 +152,18 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             assert time.monotonic() < deadline, (home / "hub.log").read_text()
             time.sleep(0.5)
         h = Hub(url)
-        for user in ("admin", "ana", "part", "bloque", "attente", "gen", "tiers", "vieux"):
+        for user in ("admin", "ana", "part", "cal", "bloque", "attente", "gen", "tiers", "vieux"):
             r = h.signup(user)
             assert r.status_code == 200, (user, r.text[-2000:])
         admin, r = h.login("admin")
         assert r.status_code == 302, html.unescape(r.text)
-        for user in ("ana", "part", "bloque", "gen", "tiers", "vieux"):
+        for user in ("ana", "part", "cal", "bloque", "gen", "tiers", "vieux"):
             assert admin.get(f"/hub/authorize/{user}").status_code == 200
         admin.close()
         h.home = home  # type: ignore[attr-defined]
         yield h
     finally:
-        _kill_tree(proc, home)
+        _kill_tree(proc)
         log.close()
 
 
@@ -244,8 +248,10 @@ def test_analyst_gets_jupyterlab(hub: Hub) -> None:
 def test_partner_gets_voila_only(hub: Hub) -> None:
     c, r = hub.login("part")
     assert r.status_code == 302
-    page = _wait_ready(c, "part", "")
-    assert "voila" in page.text.lower()
+    _wait_ready(c, "part", "voila/static/voila.js")
+    assert "Voilà" in c.get("/user/part/").text
+    listing = c.get("/user/part/voila/api/contents/").json()
+    assert "portail.ipynb" in {item["name"] for item in listing["content"]}
     assert c.get("/user/part/lab").status_code == 404
     assert c.get("/user/part/tree").status_code == 404
     assert c.get("/user/part/api/kernelspecs").status_code == 404
@@ -258,4 +264,16 @@ def test_partner_gets_voila_only(hub: Hub) -> None:
     # nor anyone else's server (403 if running, 404 if not)
     other = c.get("/user/ana/lab")
     assert other.status_code in (403, 404) and "JupyterLab" not in other.text
+    c.close()
+
+
+def test_commission_member_gets_the_residence_sheet_only(hub: Hub) -> None:
+    c, r = hub.login("cal")
+    assert r.status_code == 302
+    _wait_ready(c, "cal", "voila/static/voila.js")
+    assert "Voilà" in c.get("/user/cal/").text  # OAuth login to the server, then its API
+    listing = c.get("/user/cal/voila/api/contents/").json()
+    assert {item["name"] for item in listing["content"]} == {"fiche_residence.ipynb"}
+    assert c.get("/user/cal/lab").status_code == 404
+    assert c.get("/user/cal/voila/render/portail.ipynb").status_code == 404
     c.close()

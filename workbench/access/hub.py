@@ -159,8 +159,8 @@ class WorkbenchSpawner(SimpleLocalProcessSpawner):
 
     dashboards_dir = Unicode(str(DASHBOARDS_DIR), config=True,
                              help="Folder of the Voilà dashboards served to partners.")
-    commission_dashboard = Unicode("fiche_residence.ipynb", config=True,
-                                   help="The dashboard a commission member gets, if it exists.")
+    commission_dir = Unicode(str(DEPLOY_DIR / "dashboards"), config=True,
+                             help="Folder of the dashboards of commission members (résidence).")
 
     @default("home_dir_template")
     def _home_template(self) -> str:
@@ -171,17 +171,13 @@ class WorkbenchSpawner(SimpleLocalProcessSpawner):
         return accounts.check_login(self.user.name)
 
     def _voila_command(self, account) -> list[str]:  # type: ignore[no-untyped-def]
-        target = Path(self.dashboards_dir)
-        single = target / self.commission_dashboard
-        if account.effective_role == "commission" and single.exists():
-            target = single
+        commission = account.effective_role == "commission"
+        target = self.commission_dir if commission else self.dashboards_dir
         return [
-            _venv_script("voila"), str(target), "--no-browser",
+            _venv_script("voila"), target, "--no-browser",
             f"--port={self.port}", "--Voila.ip=127.0.0.1",
             f"--Voila.base_url={self.server.base_url}",
             "--Voila.identity_provider_class=workbench.access.hub.VoilaHubIdentityProvider",
-            "--MappingKernelManager.cull_idle_timeout=900",
-            "--MappingKernelManager.cull_interval=60",
         ]
 
     async def start(self):  # type: ignore[no-untyped-def]
@@ -207,6 +203,8 @@ class WorkbenchSpawner(SimpleLocalProcessSpawner):
         keep = ["WORKBENCH_HOME", "WORKBENCH_SOURCE_MENTION"]
         if getattr(self, "_uses_lab", False):
             keep += ["WORKBENCH_DB_URL", "WORKBENCH_KEY_DIR"]
+        else:  # Voilà reads dashboards/voila.json (no sources, no tracebacks, kernel culling)
+            env["JUPYTER_CONFIG_PATH"] = self.dashboards_dir
         for key in keep:
             if key in os.environ:
                 env[key] = os.environ[key]
