@@ -113,6 +113,16 @@ def test_export_excel(home: Path, tmp_path: Path) -> None:
     assert values[-1][2] == "admin.mel"
     assert values[-1][3] == "purge"
     assert "étude A" in values[-1][4]
+    summary = dict(openpyxl.load_workbook(out)["Vérification"].values)
+    assert summary["Entrées"] == 4 and summary["Chaînage intègre"] == "oui"
+
+
+def test_export_flags_a_tampered_register(home: Path, tmp_path: Path) -> None:
+    _fill(3)
+    _tamper(home, "DELETE FROM register_entries WHERE id = 2")
+    summary = dict(openpyxl.load_workbook(register.export(tmp_path / "r.xlsx"))["Vérification"].values)
+    assert summary["Chaînage intègre"] == "NON"
+    assert "supprimée" in summary["Anomalie 1"]
 
 
 def _append_many(home: str, n: int) -> None:

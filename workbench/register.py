@@ -222,11 +222,23 @@ def export(path: Path) -> Path:
     """Write the register as an Excel workbook (one sheet, French headers)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    import pandas as pd
+
     df = entries_frame()
-    with __import__("pandas").ExcelWriter(path, engine="openpyxl") as xl:
+    check = verify()
+    summary = pd.DataFrame({
+        "Élément": ["Exporté le (UTC)", "Entrées", "Chaînage intègre", "Empreinte de tête",
+                    *[f"Anomalie {i}" for i in range(1, len(check.problems) + 1)]],
+        "Valeur": [datetime.now(UTC).isoformat(timespec="seconds"), check.entries,
+                   "oui" if check.ok else "NON", check.head_hash, *check.problems],
+    })
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
         df.to_excel(xl, sheet_name="Registre", index=False)
         sheet = xl.sheets["Registre"]
         for col, width in zip("ABCDEFGHI", (6, 28, 20, 16, 50, 10, 30, 18, 18), strict=True):
             sheet.column_dimensions[col].width = width
         sheet.freeze_panes = "A2"
+        summary.to_excel(xl, sheet_name="Vérification", index=False)
+        xl.sheets["Vérification"].column_dimensions["A"].width = 22
+        xl.sheets["Vérification"].column_dimensions["B"].width = 70
     return path
