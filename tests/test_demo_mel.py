@@ -194,3 +194,19 @@ def test_real_size_magnitudes(tmp_path: Path) -> None:
     for year in (2023, 2024):
         assert 6_500 <= s.attributions[year] <= 10_000, year
         assert 0.94 < s.households[year] / s.dwellings[year] < 0.99
+
+
+def test_refuses_a_folder_with_real_files(tmp_path: Path) -> None:
+    real = tmp_path / "sources" / "2024" / "rpls_2024.csv"
+    real.parent.mkdir(parents=True)
+    real.write_text('"IDENT_REP"\n"0000000001"\n', encoding="utf-8")
+    result = run_workbench("demo-data", "--home", str(tmp_path), "--echelle", "0.01",
+                           home=tmp_path, check=False)
+    assert result.returncode == 1
+    assert "ne viennent pas du générateur" in result.stdout
+    assert real.read_text(encoding="utf-8") == '"IDENT_REP"\n"0000000001"\n'
+
+
+def test_demo_folder_is_labelled_fictional(demo: Path) -> None:
+    marker = (demo / "LISEZMOI_DONNEES_FICTIVES.txt").read_text(encoding="utf-8")
+    assert marker.startswith("DONNÉES FICTIVES")

@@ -44,7 +44,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Produire des données de démonstration fictives (RPLS, occupation, attributions, géographie)."""
         from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
         from rich.table import Table
 
         from workbench.config import Paths
@@ -55,22 +61,40 @@ def register(app: typer.Typer) -> None:
         if home is not None:
             os.environ["WORKBENCH_HOME"] = str(home.resolve())
         console = Console()
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
-            task = progress.add_task("Préparation…", total=None)
+        if national:
+            from workbench.demo.national import DEPARTEMENTS
+
+            steps = 1 + max(1, round(len(DEPARTEMENTS) * scale))
+        else:
+            steps = 2 + 3 * len(years)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                      TimeElapsedColumn(), console=console, transient=True) as progress:
+            task = progress.add_task("Préparation…", total=steps)
+            started = [False]
 
             def step(message: str) -> None:
+                if started[0]:
+                    progress.advance(task)
+                started[0] = True
                 progress.update(task, description=message)
 
-            if national:
-                from workbench.demo.national import generate_national
+            from workbench.demo.writers import DemoFolderError
 
-                summary = generate_national(root, seed=seed, vintages=years, scale=scale,
-                                            step=step)
-            else:
-                from workbench.demo.mel import generate_mel
+            try:
+                if national:
+                    from workbench.demo.national import generate_national
 
-                summary = generate_mel(root, seed=seed, vintages=years, scale=scale, step=step)
+                    summary = generate_national(root, seed=seed, vintages=years, scale=scale,
+                                                step=step)
+                else:
+                    from workbench.demo.mel import generate_mel
+
+                    summary = generate_mel(root, seed=seed, vintages=years, scale=scale,
+                                           step=step)
+            except DemoFolderError as exc:
+                progress.stop()
+                console.print(f"[red]{exc}[/red]")
+                raise typer.Exit(1) from None
         table = Table(title="Données de démonstration FICTIVES écrites dans " + str(root))
         table.add_column("Millésime")
         for label in ("Résidences", "Logements", "Ménages (loués)", "Répondants",

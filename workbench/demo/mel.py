@@ -25,6 +25,7 @@ from workbench.demo.tenancy import RENTED, Tenancy, advance, initial
 from workbench.demo.writers import (
     MEL_COMMUNES_FILE,
     RPLS_COLUMNS,
+    prepare_sources,
     rpls_header,
     write_csv,
     write_geography,
@@ -224,6 +225,8 @@ def generate_mel(
         np.random.default_rng(s) for s in seeds
     )
     summary = DemoSummary(sources=sources, seed=seed)
+    prepare_sources(sources, vintages, f"Métropole Européenne de Lille, graine {seed}, "
+                    f"millésimes {', '.join(map(str, vintages))}, échelle {scale:g}.")
     say("Géographie : communes, IRIS et QPV fictifs")
     geo = build_geography(rng_geo)
     geo_dir = sources / "geographie"

@@ -31,7 +31,7 @@ from workbench.demo.mel import (
 )
 from workbench.demo.stock import describe_residences, expand_dwellings, place_residences
 from workbench.demo.tenancy import Tenancy, advance, initial
-from workbench.demo.writers import rpls_header, write_csv, write_geography
+from workbench.demo.writers import prepare_sources, rpls_header, write_csv, write_geography
 
 # Numeric codes only: the SNE, BPE and IRIS files require 5-digit commune codes (no 2A/2B).
 DEPARTEMENTS = [f"{k:02d}" for k in range(1, 100) if k != 20]
@@ -101,6 +101,8 @@ def generate_national(
     deps = DEPARTEMENTS[: max(1, round(len(DEPARTEMENTS) * scale))]
     root = np.random.SeedSequence(seed)
     summary = DemoSummary(sources=sources, seed=seed)
+    prepare_sources(sources, vintages, f"France fictive ({len(deps)} départements), graine "
+                    f"{seed}, millésimes {', '.join(map(str, vintages))}.")
     say("Géographie nationale fictive")
     geos = [departement_geography(k, dep, np.random.default_rng(root.spawn(1)[0]))
             for k, dep in enumerate(deps)]

@@ -195,3 +195,33 @@ def write_geography(communes_src: Path | None, iris: gpd.GeoDataFrame, qpv: gpd.
 
 
 MEL_COMMUNES_FILE = GEOGRAPHY_DIR / "mel_communes_contours_adminexpress2018.geojson"
+MARKER = "LISEZMOI_DONNEES_FICTIVES.txt"
+
+
+class DemoFolderError(ValueError):
+    """The sources folder holds files the demo did not write: never overwrite them."""
+
+
+def prepare_sources(sources: Path, vintages: list[int], description: str) -> None:
+    """Empty the folders the demo rewrites, after checking they hold demo files only.
+
+    A marker file labels the folder as fictional; a folder with files but no marker may hold
+    real producers' files, so the demo refuses to touch it.
+    """
+    marker = sources / MARKER
+    if sources.exists() and any(sources.iterdir()) and not marker.exists():
+        raise DemoFolderError(
+            f"Le dossier {sources} contient déjà des fichiers qui ne viennent pas du générateur "
+            "de démonstration (pas de fichier " + MARKER + ") : choisissez un autre dossier "
+            "avec --home, ou videz celui-ci."
+        )
+    for name in ["geographie", *(str(v) for v in vintages)]:
+        shutil.rmtree(sources / name, ignore_errors=True)
+    sources.mkdir(parents=True, exist_ok=True)
+    marker.write_text(
+        "DONNÉES FICTIVES — générées par « workbench demo-data » pour la démonstration et les "
+        "tests.\nAucune ligne ne décrit un logement, un ménage ou une attribution réels ; seuls "
+        "les contours des communes et des IRIS sont réels (voir data/mel/SOURCES.md).\n"
+        + description + "\n",
+        encoding="utf-8",
+    )
