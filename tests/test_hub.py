@@ -45,6 +45,14 @@ def _ensure_proxy() -> None:
     assert PROXY.exists(), "configurable-http-proxy absent : lancer `npm ci --prefix deploy`"
 
 
+EMAILS = {
+    "admin": "a.dmin@lillemetropole.fr", "ana": "a.lyste@lillemetropole.fr",
+    "part": "p.artenaire@ville-roubaix.fr", "cal": "c.ommission@ville-roubaix.fr",
+    "bloque": "b.loque@ville-roubaix.fr", "attente": "a.ttente@ville-roubaix.fr",
+    "gen": "pole@ville-roubaix.fr", "tiers": "t.iers@ben.fr", "vieux": "v.ieux@ville-roubaix.fr",
+}
+
+
 def _seed_accounts(home: Path) -> None:
     """The accounts the administrator would create with `workbench accounts add`."""
     code = f"""
@@ -106,12 +114,13 @@ class Hub:
         text = client.get(page).text
         return re.search(r'name="_xsrf" value="([^"]+)"', text).group(1)
 
-    def signup(self, username: str) -> httpx.Response:
+    def signup(self, username: str, email: str | None = None) -> httpx.Response:
         with self.client() as c:
             token = self.xsrf(c, "/hub/signup")
             return c.post("/hub/signup", data={
-                "username": username, "signup_password": PASSWORD,
-                "signup_password_confirmation": PASSWORD, "_xsrf": token})
+                "username": username, "email": email or EMAILS.get(username, ""),
+                "signup_password": PASSWORD, "signup_password_confirmation": PASSWORD,
+                "_xsrf": token})
 
     def login(self, username: str, password: str = PASSWORD) -> tuple[httpx.Client, httpx.Response]:
         c = self.client()
@@ -190,9 +199,13 @@ def _wait_ready(c: httpx.Client, user: str, path: str) -> httpx.Response:
         time.sleep(1)
 
 
-def test_signup_needs_a_workbench_account(hub: Hub) -> None:
-    r = hub.signup("intrus")
+def test_signup_needs_a_workbench_account_and_its_address(hub: Hub) -> None:
+    r = hub.signup("intrus", email="intrus@ville-roubaix.fr")
     assert "Aucun compte de l'atelier" in _refusal(r)
+    r = hub.signup("parti", email="p.arti@ville-roubaix.fr")
+    assert "Ce compte est désactivé" in _refusal(r)
+    r = hub.signup("part", email="quelqu.un@ville-roubaix.fr")  # someone who knows a login
+    assert "ne correspond pas à celle du compte" in _refusal(r)
 
 
 def test_refusals_have_clear_french_messages(hub: Hub) -> None:

@@ -55,7 +55,8 @@ class WorkbenchLoginHandler(NativeLoginHandler):
 
 
 class WorkbenchSignUpHandler(NativeSignUpHandler):
-    """Sign-up only for an account the administrator created in the workbench first."""
+    """Sign-up only for an account the administrator created in the workbench first, with the
+    account's own address; the administrator still approves each sign-up."""
 
     async def post(self) -> None:
         username = self.get_body_argument("username", "", strip=True).lower()
@@ -66,10 +67,13 @@ class WorkbenchSignUpHandler(NativeSignUpHandler):
                        "la création de votre compte à l'administrateur.")
         elif not account.active:
             refusal = "Ce compte est désactivé : adressez-vous à l'administrateur."
+        elif self.get_body_argument("email", "", strip=True).lower() != account.email:
+            refusal = ("L'adresse électronique ne correspond pas à celle du compte : indiquez "
+                       "l'adresse professionnelle donnée à l'administrateur.")
         if refusal:
             self.set_status(403)
             html = await self.render_template(
-                "signup.html", ask_email=False, result_message=refusal, alert="alert-danger",
+                "signup.html", ask_email=True, result_message=refusal, alert="alert-danger",
                 two_factor_auth=False, recaptcha_key=None, tos=self.authenticator.tos,
             )
             self.finish(html)
@@ -98,6 +102,10 @@ class WorkbenchAuthenticator(NativeAuthenticator):
     @default("allow_all")
     def _allow_all(self) -> bool:
         return True  # the workbench accounts database is the allow-list
+
+    @default("ask_email_on_signup")
+    def _ask_email(self) -> bool:
+        return True  # must match the workbench account: knowing a login is not enough
 
     @default("minimum_password_length")
     def _min_length(self) -> int:
