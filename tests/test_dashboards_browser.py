@@ -195,3 +195,34 @@ def test_export_downloads_workbook_matching_screen_with_mention(page: Page, base
                 assert re.search(r"\d", shown), f"{r[1]} : {shown!r} à l'écran, {cell} exporté"
                 assert abs(_number(shown) / 100 - cell) <= 0.0005 + 1e-9
     assert seen == len(screen)
+
+
+@pytest.mark.timeout(300)
+def test_attributions_tab_shows_targets_as_published(page: Page, base) -> None:  # noqa: ANN001
+    page.locator(".wb-tabs .lm-TabBar-tab, .wb-tabs .p-TabBar-tab").nth(1).click()
+    tab = ".wb-tab-attributions .wb-attributions"
+    page.wait_for_selector(f"{tab} .wb-attributions-table table tbody tr", timeout=120_000)
+    page.wait_for_selector(f"{tab} .wb-chart-targets .gtitle", timeout=120_000)
+    d = dictionary()
+    target = d.indicator("objectif_q1_hors_qpv").target
+    vintage = base.latest()
+    cells = base.indicators(vintage, indicator="objectif_q1_hors_qpv", scale="commune")
+    cells = cells[cells["category"] == target["category"]]
+    names = base.areas(vintage, scale="commune").set_index("area_id")["name"]
+    expected = {names[a]: row for a, row in zip(cells["area_id"], cells.itertuples(), strict=True)}
+    rows = page.locator(f"{tab} .wb-attributions-table table tbody tr").all()
+    assert len(rows) == len(expected)
+    withheld = met = 0
+    for row in rows:
+        zone, shown, verdict = row.locator("td").all_text_contents()[:3]
+        cell = expected[zone]
+        if cell.status == "published":
+            assert abs(_number(shown) / 100 - cell.value) <= 0.0005 + 1e-9
+            assert (verdict == "Atteint") == (cell.value >= target["value"]), (zone, shown, verdict)
+            met += verdict == "Atteint"
+        else:
+            withheld += 1
+            assert shown == d.status_label(cell.status)
+            assert not re.search(r"\d", verdict)
+    assert met or withheld
+    assert_no_error_output(page)
