@@ -86,3 +86,8 @@ def test_wrong_separator(tmp_path, dwellings):
     with pytest.raises(SourceError) as exc:
         read_attributions(out, 2023, dwellings)
     assert "tabulation" in str(exc.value)
+
+
+def test_corsican_commune_code_is_accepted(tmp_path, dwellings):
+    res = read_attributions(edited(tmp_path, 3, "DEPCOM", "2A004"), 2023, dwellings)
+    assert res.attributions["DEPCOM"].tolist()[2] == "2A004"
