@@ -225,7 +225,7 @@ def residences(logements: pd.DataFrame, communes: pd.DataFrame | None = None) ->
             if "RS" in first
             else np.full(len(first), "", dtype=object),
             "nb_logements": g.size().to_numpy().astype("int64"),
-            "annee_construction": g["CONSTRUCT"].median().round().astype("Int64").to_numpy(),
+            "annee_construction": g["CONSTRUCT"].median().round().astype("int64").to_numpy(),
         }
     )
     means = g[["x_l93", "y_l93", "lon", "lat"]].mean()

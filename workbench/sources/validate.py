@@ -1,8 +1,9 @@
 """Dictionary-driven checks: every rule comes from the column specs in ``data_dictionary/``.
 
 Values arrive as text (CSV read with ``dtype=str``, spreadsheets converted to text) and leave
-typed: strings and codes as text (missing = None), integers as nullable ``Int64``, numbers as
-floats, dates as ``datetime64``, months as ``mm/aaaa`` text. Each failed check becomes a
+typed: strings and codes as text (missing = None), integers (checked whole) and numbers as
+``float64`` with NaN for missing — the convention numpy-based consumers handle, where a
+nullable ``Int64`` NA breaks ``np.where`` — dates as ``datetime64``, months as ``mm/aaaa`` text. Each failed check becomes a
 ``Problem`` naming the line as an editor shows it (header = line 1). Checks are vectorised so
 that a 5-million-row file is validated in chunks at the speed of pandas.
 """
@@ -187,7 +188,7 @@ def check_frame(
                     "valeur hors des bornes", problems,
                 )
             num = num.where(ok)
-            out[col.name] = num.round().astype("Int64") if col.type == "integer" else num.astype(float)
+            out[col.name] = num.astype(float)
         elif col.type == "date":
             parsed = _parse_dates(text)
             bad = present & parsed.isna()
