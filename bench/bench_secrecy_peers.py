@@ -10,7 +10,7 @@ before the call). Then OUR audit (workbench.secrecy.audit) judges every tool's o
     .venv/bin/python bench/bench_secrecy_peers.py --cases large --peers ours
     .venv/bin/python bench/bench_secrecy_peers.py --cases small --peers tauargus,acro,ours
 
-Figures are merged into bench/out/secrecy_peers.json (key: case/tool).
+Figures are merged into bench/out/secrecy_peers.json (key: case/tool); ``--show`` prints them.
 """
 
 from __future__ import annotations
@@ -323,10 +323,17 @@ def main() -> None:
     p.add_argument("--peers", default="tauargus,acro,ours")
     p.add_argument("--timeout", type=float, default=1800)
     p.add_argument("--no-peer-audit", action="store_true", help="skip our audit of peers' output")
+    p.add_argument("--show", action="store_true", help="print the saved figures, run nothing")
     p.add_argument("--worker", nargs=2, metavar=("TOOL", "CASE"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker[0], args.worker[1], not args.no_peer_audit)))
+        return
+    path = OUT / "secrecy_peers.json"
+    if args.show:
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        order = {c: i for i, c in enumerate(["small", "medium", "large"])}
+        show(sorted(saved.values(), key=lambda r: (order.get(r["case"], 9), TOOLS.index(r["tool"]))))
         return
     results = []
     for case_name in args.cases.split(","):
@@ -341,7 +348,6 @@ def main() -> None:
             print(json.dumps(r), flush=True)
             results.append(r)
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / "secrecy_peers.json"
     saved = json.loads(path.read_text()) if path.exists() else {}
     saved.update({f"{r['case']}/{r['tool']}": r for r in results})
     path.write_text(json.dumps(saved, indent=2, ensure_ascii=False))
