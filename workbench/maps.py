@@ -228,8 +228,7 @@ class ChoroplethMap:
         self.communes.data = json.loads(_outline_geojson(str(self.base.root), vintage, "commune"))
         self._update_residences()
         if fit and frame is not None and len(frame):
-            minx, miny, maxx, maxy = frame.total_bounds
-            self.widget.fit_bounds([[miny, minx], [maxy, maxx]])
+            self.widget.center, self.widget.zoom = view_for(frame.total_bounds)
         return frame
 
     def _legend_html(self, frame: pd.DataFrame, indicator: str, category: str) -> str:
@@ -321,6 +320,20 @@ class ChoroplethMap:
             self.widget.remove(self.iris)
         if not self.state.get("commune"):
             self._update_residences()
+
+
+def view_for(bounds, width_px: int = 900, height_px: int = 520) -> tuple[tuple[float, float], int]:
+    """Centre and zoom showing lon/lat bounds (synchronous, unlike ipyleaflet's fit_bounds)."""
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    center = ((miny + maxy) / 2, (minx + maxx) / 2)
+
+    def merc(lat: float) -> float:
+        return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+
+    lon_span = max(maxx - minx, 1e-6) / 360
+    lat_span = max(merc(maxy) - merc(miny), 1e-9) / (2 * np.pi)
+    zoom = min(np.log2(width_px / 256 / lon_span), np.log2(height_px / 256 / lat_span))
+    return center, int(max(1, min(18, np.floor(zoom))))
 
 
 def _style(feature: dict) -> dict:
