@@ -55,7 +55,8 @@ def _builders(base: PublishedBase) -> dict[str, Callable[[], widgets.Widget]]:
     def diagnostic() -> widgets.Widget:
         from workbench.panels import Explorer
 
-        return Explorer(base)
+        # the metropole by commune first: a quarter of the IRIS view's map and widget state
+        return Explorer(base, scale="commune")
 
     def attributions() -> widgets.Widget:
         from workbench.panels import AttributionsPanel
