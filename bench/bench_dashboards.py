@@ -6,7 +6,7 @@ territory change -> map and charts updated <= 300 ms.
 
 Usage::
 
-    WORKBENCH_HOME=... python bench/bench_dashboards.py [--runs 3] [--preheat] [--out bench/out]
+    WORKBENCH_HOME=... python bench/bench_dashboards.py [--runs 3] [--no-preheat] [--out bench/out]
 
 "First complete render" = from navigation start to the map drawn (canvas or SVG) and both
 charts of the Diagnostic tab titled. "Cold" = a fresh browser context (empty HTTP cache);
@@ -82,8 +82,8 @@ def _fmt(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--preheat", action="store_true",
-                        help="kernels pre-started by Voilà (--preheat_kernel --pool_size=1)")
+    parser.add_argument("--no-preheat", dest="preheat", action="store_false",
+                        help="no pre-started kernel (dashboards/voila.json pre-heats one)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -96,7 +96,7 @@ def main() -> None:
     largest = str(counts.index[0])
     others = [str(c) for c in counts.index[1:1 + args.runs]]
 
-    extra = ["--preheat_kernel=True", "--pool_size=1"] if args.preheat else []
+    extra = [] if args.preheat else ["--preheat_kernel=False"]
     server = VoilaServer(extra_args=extra, log_path=args.out / "voila.log",
                          extra_env={"WORKBENCH_BASEMAP": "none"}).start()
     ready = server.wait_ready(timeout=120)
