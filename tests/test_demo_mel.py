@@ -150,11 +150,6 @@ def test_turnover_vacancy_and_attributions(demo: Path) -> None:
     assert set(att.IDENT_REP) - {""} <= set(r23.IDENT_REP)
     codes = dictionary().themes["attributions"].codes
     assert set(att.QUARTILE) == set(codes["QUARTILE"])
-    hors = att[att.EN_QPV == "N"]
-    q1 = hors.assign(ok=(hors.QUARTILE == "1") | (hors.RELOGEMENT_ANRU == "O"))
-    by_commune = q1.groupby("DEPCOM").ok.agg(["mean", "size"])
-    by_commune = by_commune[by_commune["size"] >= 30]
-    assert (by_commune["mean"] < 0.25).any() and (by_commune["mean"] >= 0.25).any()
 
 
 def test_equipment_points(demo: Path) -> None:
@@ -194,6 +189,14 @@ def test_real_size_magnitudes(tmp_path: Path) -> None:
     for year in (2023, 2024):
         assert 6_500 <= s.attributions[year] <= 10_000, year
         assert 0.94 < s.households[year] / s.dwellings[year] < 0.99
+    # Some communes meet the 25 % first-quartile target outside QPV, others miss it.
+    att = pd.read_csv(tmp_path / "sources" / "2024" / "attributions_sne_2024.csv", sep=";",
+                      dtype=str, keep_default_na=False)
+    hors = att[att.EN_QPV == "N"]
+    q1 = hors.assign(ok=(hors.QUARTILE == "1") | (hors.RELOGEMENT_ANRU == "O"))
+    by_commune = q1.groupby("DEPCOM").ok.agg(["mean", "size"])
+    by_commune = by_commune[by_commune["size"] >= 50]
+    assert (by_commune["mean"] < 0.22).sum() >= 3 and (by_commune["mean"] >= 0.28).sum() >= 3
 
 
 def test_refuses_a_folder_with_real_files(tmp_path: Path) -> None:

@@ -127,6 +127,9 @@ def describe_residences(
                      construct)
     typeconst = np.where(size <= 4, np.where(rng.random(n) < 0.85, "I", "C"),
                          np.where(size <= 10, np.where(rng.random(n) < 0.5, "I", "C"), "C"))
+    # Estates of terraced houses (lotissements, cités) outside the QPV.
+    estates = (~in_qpv) & (size > 10) & (size <= 60) & (rng.random(n) < 0.3)
+    typeconst = np.where(estates, "I", typeconst)
     student = (~in_qpv) & (size >= 40) & res.depcom.isin(["59009", "59350"]).to_numpy() \
         & (rng.random(n) < 0.08)
     typeconst = np.where(student, "E", typeconst)
@@ -162,7 +165,7 @@ def describe_residences(
     # Residences where every household shares an attribute (the 0/100 % rule must bite).
     homog = np.full(n, "", dtype=object)
     big = np.flatnonzero((size >= 15) & (typeconst == "C"))
-    pick = rng.choice(big, size=max(2, len(big) * 3 // 100), replace=False)
+    pick = rng.choice(big, size=min(len(big), max(2, len(big) * 3 // 100)), replace=False)
     homog[pick] = np.where(rng.random(len(pick)) < 0.5, "senior", "apl")
     landlord_rate = dict(zip(LANDLORDS, rng.uniform(0.72, 0.93, len(LANDLORDS)), strict=True))
     rate = np.clip(pd.Series(bailleur).map(landlord_rate).to_numpy() + rng.normal(0, 0.08, n),
