@@ -43,6 +43,9 @@ def count_cells(
     if (atom_idx < 0).any():
         missing = atom_ids[atom_idx < 0].iloc[0]
         raise ValueError(f"unité rattachée à une zone inconnue : « {missing} »")
+    # Loaders keep missing numbers as pandas NA (Int64); derivations compare with NaN semantics.
+    nullable = [c for c in units.columns if isinstance(units[c].dtype, pd.Int64Dtype)]
+    units = units.astype({c: "float64" for c in nullable})
     columns: list[tuple[str, str]] = []
     rows_i: list[np.ndarray] = []
     cols_i: list[np.ndarray] = []

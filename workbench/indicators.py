@@ -44,8 +44,13 @@ def _binned(values: pd.Series, ind: Indicator) -> pd.Series:
     return cut.astype("object").where(cut.notna(), None)
 
 
+def _is(df: pd.DataFrame, column: str, value: str) -> pd.Series:
+    """``column == value`` as plain booleans (a missing value is not ``value``)."""
+    return pd.Series((df[column].astype("string") == value).fillna(False).to_numpy(dtype=bool), index=df.index)
+
+
 def _mode(df: pd.DataFrame) -> pd.Series:
-    return df["MODE"].astype("string") if "MODE" in df else pd.Series(pd.NA, index=df.index)
+    return df["MODE"].astype("string").fillna("") if "MODE" in df else pd.Series("", index=df.index)
 
 
 def has_version_loi(logements: pd.DataFrame) -> bool:
@@ -79,7 +84,7 @@ def _periode(df: pd.DataFrame, ind: Indicator, vintage: int) -> pd.Series:
 
 @derives("dpe_energie")
 def _dpe(df: pd.DataFrame, ind: Indicator, vintage: int) -> pd.Series:
-    dpe = df["DPEENERGIE"].astype("string") if "DPEENERGIE" in df else pd.Series(pd.NA, index=df.index)
+    dpe = df["DPEENERGIE"].astype("string").fillna("") if "DPEENERGIE" in df else pd.Series("", index=df.index)
     return dpe.where(dpe.isin(list(ind.categories)), "NR").astype("object")
 
 
@@ -123,7 +128,8 @@ def _mobilite(df: pd.DataFrame, ind: Indicator, vintage: int) -> pd.Series:
     in_scope = _champ_mobilite(df, ind, vintage)
     bail = df["BAIL"].astype("string") if "BAIL" in df else pd.Series(pd.NA, index=df.index)
     lease_year = pd.to_numeric(bail.str[-4:], errors="coerce")
-    cat = np.where(lease_year == vintage - 1, "EMMENAGEMENT", "STABLE")
+    moved_in = (lease_year == vintage - 1).fillna(False).to_numpy(dtype=bool)  # no lease: vacant
+    cat = np.where(moved_in, "EMMENAGEMENT", "STABLE")
     return _where(in_scope, cat)
 
 
@@ -135,13 +141,13 @@ PROFILE_COLUMNS = (
 
 
 def _let(df: pd.DataFrame) -> pd.Series:
-    return df["OCCUPATION"].astype("string") == "LOUE"
+    return _is(df, "OCCUPATION", "LOUE")
 
 
 def respondent(df: pd.DataFrame) -> pd.Series:
     """A household counts as respondent when it answered and its profile is complete."""
     complete = df[list(PROFILE_COLUMNS)].notna().all(axis=1)
-    return (_let(df) & (df["REPONDU"].astype("string") == "O") & complete).fillna(False)
+    return (_let(df) & _is(df, "REPONDU", "O") & complete).fillna(False)
 
 
 @derives("menages")
@@ -187,25 +193,25 @@ def _activite(df: pd.DataFrame, ind: Indicator, vintage: int) -> pd.Series:
 
 @derives("apl")
 def _apl(df: pd.DataFrame, ind: Indicator, vintage: int) -> pd.Series:
-    yes = df["APL"].astype("string") == "O"
+    yes = _is(df, "APL", "O")
     return _among_respondents(df, pd.Series(np.where(yes, "OUI", "NON"), index=df.index))
 
 
 @derives("anciennete")
 def _anciennete(df: pd.DataFrame, ind: Indicator, vintage: int) -> pd.Series:
-    recent = df["EMMENAGE_RECENT"].astype("string") == "O"
+    recent = _is(df, "EMMENAGE_RECENT", "O")
     return _among_respondents(df, pd.Series(np.where(recent, "RECENT", "ANCIEN"), index=df.index))
 
 
 @derives("revenus_recents")
 def _revenus_recents(df: pd.DataFrame, ind: Indicator, vintage: int) -> pd.Series:
-    recent = (df["EMMENAGE_RECENT"].astype("string") == "O").fillna(False)
+    recent = _is(df, "EMMENAGE_RECENT", "O")
     return _where(respondent(df) & recent, df["PLAFONDS"])
 
 
 # -- attributions (unit: attribution followed by a signed lease) --------------------------
 def _yes(df: pd.DataFrame, column: str) -> pd.Series:
-    return (df[column].astype("string") == "O").fillna(False)
+    return _is(df, column, "O")
 
 
 @derives("attributions")
@@ -221,13 +227,13 @@ def _localisation(df: pd.DataFrame, ind: Indicator, vintage: int) -> pd.Series:
 @derives("objectif_q1_hors_qpv")
 def _q1_hors_qpv(df: pd.DataFrame, ind: Indicator, vintage: int) -> pd.Series:
     # L441-1 CCH: first-quartile applicants, or households relocated by ANRU/ORCOD operations.
-    q1 = (df["QUARTILE"].astype("string") == "1") | _yes(df, "RELOGEMENT_ANRU")
+    q1 = _is(df, "QUARTILE", "1") | _yes(df, "RELOGEMENT_ANRU")
     return _where(~_yes(df, "EN_QPV"), np.where(q1, "Q1_OU_ANRU", "AUTRES"))
 
 
 @derives("objectif_non_q1_qpv")
 def _non_q1_qpv(df: pd.DataFrame, ind: Indicator, vintage: int) -> pd.Series:
-    q1 = df["QUARTILE"].astype("string") == "1"
+    q1 = _is(df, "QUARTILE", "1")
     return _where(_yes(df, "EN_QPV"), np.where(q1, "Q1", "Q2_Q4"))
 
 

@@ -16,6 +16,7 @@ disclosure is found. The verdict is complete: every withheld cell is bounded, no
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ import highspy
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from workbench.secrecy.table import CellTable
 
@@ -88,6 +89,108 @@ class _Block:
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"programme linéaire de l'audit non résolu : {status}")
         return np.asarray(self.h.getSolution().col_value)
+
+
+_DEBUG = bool(os.environ.get("WB_AUDIT_DEBUG"))
+LOCAL_CHUNK = 300  # cells per local programme when certifying a large block piece by piece
+
+
+def _push(
+    lp: _Block, pending: np.ndarray, need: np.ndarray, sense: float, max_solves: int = 10**9
+) -> np.ndarray:
+    """Cells of ``pending`` that some optimum carries past ``need`` (batch objectives)."""
+    certified = []
+    for _ in range(max_solves):
+        if not len(pending):
+            break
+        weights = np.zeros(lp.n)
+        weights[pending] = sense
+        x = lp.optimum(weights)
+        done = x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
+        if not done.any():
+            break
+        certified.append(pending[done])
+        pending = pending[~done]
+    return np.concatenate(certified) if certified else np.array([], dtype=int)
+
+
+def _certify_locally(
+    sub: sparse.csr_matrix, rhs: np.ndarray, upper: np.ndarray, v: np.ndarray,
+    need_hi: np.ndarray, need_lo: np.ndarray, cells: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Certify cells of a large block with small programmes; returns (up ok, down ok, solves).
+
+    The cells outside a chunk are held at their true values: any point feasible for the chunk
+    is then feasible for the whole block, so a cell lifted past its requirement there is
+    certified for good (the shortcut is sound; cells it cannot certify go to the exact pass).
+    Chunks follow a breadth-first order of the block so that linked cells sit together, and a
+    second, shifted chunking covers cells cut off at a chunk border.
+    """
+    n = sub.shape[1]
+    adjacency = (abs(sub).T @ abs(sub)).tocsr()
+    order = breadth_first_order(adjacency, 0, directed=False, return_predecessors=False)
+    if len(order) < n:  # not connected through these rows: append the rest
+        order = np.concatenate([order, np.setdiff1d(np.arange(n), order)])
+    up_ok = np.zeros(n, dtype=bool)
+    down_ok = np.zeros(n, dtype=bool)
+    solves = 0
+    csc = sub.tocsc()
+    for offset in (0, LOCAL_CHUNK // 2):
+        starts = [0, *range(offset or LOCAL_CHUNK, n, LOCAL_CHUNK)]
+        for a, b in zip(starts, [*starts[1:], n], strict=True):
+            chunk = order[a:b]
+            todo = np.intersect1d(chunk, cells)
+            if not len(todo) or (up_ok[todo].all() and down_ok[todo].all()):
+                continue
+            inside = np.zeros(n, dtype=bool)
+            inside[chunk] = True
+            rows = np.unique(csc[:, chunk].indices)
+            part = sub[rows]
+            fixed = part[:, ~inside] @ v[~inside]
+            lp = _Block(part[:, chunk], rhs[rows] - fixed, upper[chunk])
+            position = {c: i for i, c in enumerate(chunk)}
+            for sense, need, ok in ((-1.0, need_hi, up_ok), (1.0, need_lo, down_ok)):
+                pending = np.array([position[c] for c in todo if not ok[c]], dtype=int)
+                done = _push(lp, pending, need[chunk], sense)
+                ok[chunk[done]] = True
+            solves += lp.solves
+    return up_ok, down_ok, solves
+
+
+def _decide_near(
+    sub: sparse.csr_matrix, rhs: np.ndarray, upper: np.ndarray, v: np.ndarray,
+    need: np.ndarray, k: int, sense: float, graph: tuple[sparse.csr_matrix, sparse.csc_matrix],
+) -> str | tuple[float, float] | None:
+    """Decide one cell of a large block on its neighbourhood, or return None.
+
+    Holding the cells beyond the neighbourhood at their true values restricts the attacker's
+    system: a point found there is feasible for the whole block ("ok" is sound). Dropping the
+    constraints that reach beyond it relaxes the system: bounds found there are looser than the
+    true ones, so a requirement they already break is a proven disclosure (returned as bounds).
+    """
+    n = sub.shape[1]
+    adjacency, csc = graph
+    near = breadth_first_order(adjacency, k, directed=False, return_predecessors=False)[:LOCAL_CHUNK]
+    inside = np.zeros(n, dtype=bool)
+    inside[near] = True
+    rows = np.unique(csc[:, near].indices)
+    part = sub[rows]
+    at = int(np.flatnonzero(near == k)[0])
+    weights = np.zeros(len(near))
+    weights[at] = sense
+    restricted = _Block(part[:, near], rhs[rows] - part[:, ~inside] @ v[~inside], upper[near])
+    xk = restricted.optimum(weights)[at]
+    if (xk >= need[k] - 1e-6) if sense < 0 else (xk <= need[k] + 1e-6):
+        return "ok"
+    closed = rows[np.asarray(abs(part[:, ~inside]).sum(axis=1)).ravel() == 0]
+    if len(closed) == 0:
+        return None
+    relaxed = _Block(sub[closed][:, near], rhs[closed], upper[near])
+    xk = relaxed.optimum(weights)[at]
+    if (xk >= need[k] - 1e-6) if sense < 0 else (xk <= need[k] + 1e-6):
+        return None  # the neighbourhood cannot tell: decide on the whole block
+    other = relaxed.optimum(-weights)[at]
+    return tuple(sorted((xk, other)))
 
 
 def audit(
@@ -155,32 +258,47 @@ def audit(
             found.extend(cache[key])
             continue
         before = len(found)
-        lp = _Block(sub, rhs, upper_all[cols])
         local_protect = np.flatnonzero(protect[cols])
+        certified = {-1.0: np.zeros(len(cols), dtype=bool), 1.0: np.zeros(len(cols), dtype=bool)}
+        if len(cols) > 2 * LOCAL_CHUNK:
+            up_ok, down_ok, k_solves = _certify_locally(
+                sub, rhs, upper_all[cols], v[cols], need_hi[cols], need_lo[cols], local_protect
+            )
+            certified = {-1.0: up_ok, 1.0: down_ok}
+            solves += k_solves
+        lp = None
+        graph = None
         for sense in (-1.0, 1.0):  # -1: push up (maximise), +1: push down (minimise)
             need = need_hi[cols] if sense < 0 else need_lo[cols]
-            pending = local_protect.copy()
-            while len(pending):
-                weights = np.zeros(len(cols))
-                weights[pending] = sense
-                x = lp.optimum(weights)
-                done = x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
-                if done.any():
-                    pending = pending[~done]
-                    continue
-                # No progress on the batch: bound each remaining cell exactly.
-                for k in pending:
+            pending = local_protect[~certified[sense][local_protect]]
+            if len(pending) and lp is None:
+                lp = _Block(sub, rhs, upper_all[cols])
+            if len(pending):
+                done = _push(lp, pending, need, sense)
+                pending = np.setdiff1d(pending, done)
+            if len(pending) and _DEBUG:
+                print("block", len(cols), "sense", sense, "exact pass on", len(pending), flush=True)
+            for k in pending:
+                # Bound each remaining cell on its own: near it first (sound both ways), then
+                # on the whole block when the neighbourhood cannot decide.
+                verdict = None
+                if len(cols) > 2 * LOCAL_CHUNK:
+                    if graph is None:
+                        graph = ((abs(sub).T @ abs(sub)).tocsr(), sub.tocsc())
+                    verdict = _decide_near(sub, rhs, upper_all[cols], v[cols], need, k, sense, graph)
+                if verdict is None:
                     weights = np.zeros(len(cols))
                     weights[k] = sense
                     xk = lp.optimum(weights)[k]
                     ok = xk >= need[k] - 1e-6 if sense < 0 else xk <= need[k] + 1e-6
-                    if not ok:
-                        other = lp.optimum(-weights)[k]
-                        lo, hi = (other, xk) if sense < 0 else (xk, other)
-                        kind = EXACT if abs(hi - lo) < 0.5 else INTERVAL
-                        found.append((int(w_idx[cols[k]]), int(v[cols[k]]), lo, hi, kind))
-                pending = pending[:0]
-        solves += lp.solves
+                    interval = None if ok else tuple(sorted((xk, lp.optimum(-weights)[k])))
+                else:
+                    interval = verdict if verdict != "ok" else None
+                if interval is not None:
+                    lo, hi = interval
+                    kind = EXACT if abs(hi - lo) < 0.5 else INTERVAL
+                    found.append((int(w_idx[cols[k]]), int(v[cols[k]]), lo, hi, kind))
+        solves += lp.solves if lp is not None else 0
         if cache is not None:
             cache[key] = found[before:]
     disclosures = pd.DataFrame(found, columns=["cell", "value", "lower", "upper", "kind"])
