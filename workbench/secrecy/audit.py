@@ -146,7 +146,7 @@ def _certify_locally(
             inside[chunk] = True
             rows = np.unique(csc[:, chunk].indices)
             part = sub[rows]
-            fixed = part[:, ~inside] @ v[~inside]
+            fixed = part @ np.where(inside, 0.0, v)
             lp = _Block(part[:, chunk], rhs[rows] - fixed, upper[chunk])
             position = {c: i for i, c in enumerate(chunk)}
             for sense, need, ok in ((-1.0, need_hi, up_ok), (1.0, need_lo, down_ok)):
@@ -178,11 +178,12 @@ def _decide_near(
     at = int(np.flatnonzero(near == k)[0])
     weights = np.zeros(len(near))
     weights[at] = sense
-    restricted = _Block(part[:, near], rhs[rows] - part[:, ~inside] @ v[~inside], upper[near])
+    outside_v = np.where(inside, 0.0, v)
+    restricted = _Block(part[:, near], rhs[rows] - part @ outside_v, upper[near])
     xk = restricted.optimum(weights)[at]
     if (xk >= need[k] - 1e-6) if sense < 0 else (xk <= need[k] + 1e-6):
         return "ok"
-    closed = rows[np.asarray(abs(part[:, ~inside]).sum(axis=1)).ravel() == 0]
+    closed = rows[(abs(part) @ (~inside).astype(float)) == 0]
     if len(closed) == 0:
         return None
     relaxed = _Block(sub[closed][:, near], rhs[closed], upper[near])

@@ -130,7 +130,8 @@ class _State:
 
 
 def _partner_through_virtual(
-    table: CellTable, st: _State, cell: int, protection: int, threshold: int, trials: int = 30
+    table: CellTable, st: _State, cell: int, protection: int, threshold: int, trials: int = 2,
+    cache: dict[bytes, list] | None = None,
 ) -> int | None:
     """A partner for a disclosed cell whose own constraints hold no candidate.
 
@@ -162,7 +163,8 @@ def _partner_through_virtual(
     for j in candidates[:trials]:
         trial = st.w.copy()
         trial[j] = True
-        if not (audit(table, trial, protection, threshold).disclosures["cell"] == cell).any():
+        report = audit(table, trial, protection, threshold, cache=cache)
+        if not (report.disclosures["cell"] == cell).any():
             return j
     return candidates[0] if candidates else None
 
@@ -211,7 +213,7 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
                     progressed = True
                     break
             else:
-                j = _partner_through_virtual(table, st, int(cell), protection, threshold)
+                j = _partner_through_virtual(table, st, int(cell), protection, threshold, cache=cache)
                 if j is not None:
                     st.add(j)
                     progressed = True
