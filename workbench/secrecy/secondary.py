@@ -21,6 +21,8 @@ import numpy as np
 from workbench.secrecy.audit import GROUP, AuditReport, audit
 from workbench.secrecy.table import CellTable
 
+ESCALATE_AFTER = 8  # repair rounds before whole constraints are withheld at once
+
 
 class SecrecyError(RuntimeError):
     """Publishing refused: the protection could not be completed (French message)."""
@@ -130,7 +132,7 @@ class _State:
 
 
 def _partner_through_virtual(
-    table: CellTable, st: _State, cell: int, protection: int, threshold: int, trials: int = 2,
+    table: CellTable, st: _State, cell: int, protection: int, threshold: int, trials: int = 0,
     cache: dict[bytes, list] | None = None,
 ) -> int | None:
     """A partner for a disclosed cell whose own constraints hold no candidate.
@@ -205,6 +207,23 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
             rows = st.csc.indices[st.csc.indptr[cell] : st.csc.indptr[cell + 1]]
             if kind == GROUP:
                 rows = [r for r in rows if table.population[r]]
+            if rounds > ESCALATE_AFTER:
+                # Slow convergence (one partner revealing the next): withhold every published
+                # cell of the disclosed cell's constraints at once. Costlier, but each round
+                # then closes whole constraints and the audit still has the last word.
+                added = False
+                for r in rows:
+                    cells = st.row(r)[0]
+                    for j in cells[~st.w[cells] & ~table.virtual[cells] & ~table.known[cells]]:
+                        st.add(int(j))
+                        added = True
+                if not added:
+                    j = _partner_through_virtual(table, st, int(cell), protection, threshold, cache=cache)
+                    if j is not None:
+                        st.add(j)
+                        added = True
+                progressed = progressed or added
+                continue
             # Tightest constraints first: the fewest withheld cells, then the smallest.
             for r in sorted(rows, key=lambda r: (st.count[r], st.csr.indptr[r + 1] - st.csr.indptr[r])):
                 j = st.partner(r, exclude=cell)
