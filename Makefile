@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WB := $(VENV)/bin/workbench
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo demo-pipeline serve test lint bench clean
+.PHONY: install demo demo-pipeline serve test test-demo lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -32,7 +32,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 test: install lint
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m "not demo"
+
+# Tests on the published base of the demo pipeline (reduced demo, see tests/conftest.py).
+test-demo: install
+	$(VENV)/bin/pytest -q -p no:cacheprovider -m demo
 
 bench: install
 	$(PY) -m pip install --quiet -e '.[test,bench]'

@@ -20,6 +20,13 @@ def run_workbench(*args: str, home: Path, check: bool = True) -> subprocess.Comp
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests on the demo pipeline's published base carry the ``demo`` marker (``make test-demo``)."""
+    for item in items:
+        if "demo_home" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.demo)
+
+
 @pytest.fixture(scope="session")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home holding the demo sources, microdata store and published base (all vintages).
@@ -32,7 +39,8 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     else:
         home = tmp_path_factory.mktemp("demo_home")
     if not (home / "published").exists():
-        for step in (("demo-data",), ("load", "--all"), ("build", "--all")):
+        scale = os.environ.get("WORKBENCH_TEST_SCALE", "0.05")  # a reduced demo keeps the build short
+        for step in (("demo-data", "--echelle", scale), ("load", "--all"), ("build", "--all")):
             result = run_workbench(*step, home=home, check=False)
             assert result.returncode == 0, (
                 f"`workbench {' '.join(step)}` a échoué :\n{result.stdout}\n{result.stderr}"

@@ -1,0 +1,87 @@
+"""Benchmark of the annual build (issue 4): the demo's 3 vintages, and the national-size stock.
+
+Prints wall time per vintage and step, and the peak memory (ru_maxrss of the child process
+that ran each build). Targets: demo (3 vintages) <= 60 s; national (one vintage) as measured.
+
+    .venv/bin/python bench/bench_build.py                 # demo: generate, load, build 3 vintages
+    .venv/bin/python bench/bench_build.py --national      # + national-size stock (long)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+
+def run(step: list[str], home: Path) -> tuple[float, float, str]:
+    """Run one workbench command in a child process; wall seconds and its peak RSS in GB."""
+    env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_USER": "bench"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbench.cli", *step], env=env, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-3000:])
+        raise SystemExit(f"échec de `workbench {' '.join(step)}`")
+    # ru_maxrss of children is the max over all children so far: report it when it grew.
+    return wall, max(peak, before) / 1024 / 1024, proc.stdout
+
+
+def bench(label: str, home: Path, generate: list[str], vintages: list[int]) -> dict:
+    figures: dict = {"case": label}
+    print(f"\n== {label} ==")
+    for name, step in (("génération", generate), ("chargement", ["load", "--all"])):
+        wall, peak, _ = run(step, home)
+        figures[name] = {"s": round(wall, 1), "peak_gb": round(peak, 2)}
+        print(f"{name:<12} {wall:8.1f} s   pic mémoire {peak:5.2f} Go")
+    total = 0.0
+    for v in vintages:
+        wall, peak, out = run(["build", "--vintage", str(v)], home)
+        total += wall
+        manifest = json.loads((home / "published" / str(v) / "manifest.json").read_text())
+        figures[f"build_{v}"] = {
+            "s": round(wall, 1),
+            "peak_gb": round(peak, 2),
+            "steps": manifest.get("timings_seconds"),
+            "audit": manifest.get("audit"),
+            "counts_by_status": manifest.get("counts_by_status"),
+        }
+        print(f"build {v}   {wall:8.1f} s   pic mémoire {peak:5.2f} Go   étapes {manifest.get('timings_seconds')}")
+    figures["build_total_s"] = round(total, 1)
+    print(f"construction totale : {total:.1f} s pour {len(vintages)} millésime(s)")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--national", action="store_true", help="mesurer aussi la taille nationale")
+    parser.add_argument("--keep", type=Path, default=None, help="dossier de travail à conserver")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        base = args.keep or Path(tmp)
+        results.append(bench("démo MEL (3 millésimes)", base / "demo", ["demo-data"], [2022, 2023, 2024]))
+        if args.national:
+            results.append(
+                bench("taille nationale (1 millésime)", base / "national", ["demo-data", "--national", "--vintages", "2024"], [2024])
+            )
+    (OUT / "bench_build.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    print(f"\nChiffres écrits dans {OUT / 'bench_build.json'}")
+
+
+if __name__ == "__main__":
+    main()
