@@ -185,7 +185,7 @@ def area_table(
     if "annee_construction" not in out:
         out["annee_construction"] = np.nan
     gdf = gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
-    polygons = gdf.scale != "residence"
+    polygons = (gdf["scale"] != "residence") & gdf.geometry.notna()  # GeoDataFrame.scale is a method
     gdf.loc[polygons, "geometry"] = gdf.loc[polygons, "geometry"].simplify(
         SIMPLIFY_DEGREES, preserve_topology=True
     )
