@@ -51,9 +51,9 @@ def test_areas_hold_every_residence_even_fully_withheld(base):
 
     areas = gpd.read_parquet(base["folder"] / "areas.parquet")
     residences = base["store"].read(base["vintage"], "residences")
-    assert set(residences["residence_id"]) <= set(areas.loc[areas.scale == "residence", "area_id"])
+    assert set(residences["residence_id"]) <= set(areas.loc[areas["scale"] == "residence", "area_id"])
     assert areas.crs.to_epsg() == 4326
-    assert {"epci", "commune", "commune_hors_qpv", "qpv", "iris", "residence"} <= set(areas.scale)
+    assert {"epci", "commune", "commune_hors_qpv", "qpv", "iris", "residence"} <= set(areas["scale"])
     ind = base["indicators"]
     stock = ind[(ind.indicator == "logements") & (ind.scale == "residence")]
     assert (stock.status != "published").any(), "la démo doit contenir des résidences masquées"
