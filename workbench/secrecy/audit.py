@@ -16,7 +16,6 @@ disclosure is found. The verdict is complete: every withheld cell is bounded, no
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
@@ -91,7 +90,6 @@ class _Block:
         return np.asarray(self.h.getSolution().col_value)
 
 
-_DEBUG = bool(os.environ.get("WB_AUDIT_DEBUG"))
 LOCAL_CHUNK = 300  # cells per local programme when certifying a large block piece by piece
 
 
@@ -277,8 +275,6 @@ def audit(
             if len(pending):
                 done = _push(lp, pending, need, sense)
                 pending = np.setdiff1d(pending, done)
-            if len(pending) and _DEBUG:
-                print("block", len(cols), "sense", sense, "exact pass on", len(pending), flush=True)
             for k in pending:
                 # Bound each remaining cell on its own: near it first (sound both ways), then
                 # on the whole block when the neighbourhood cannot decide.
