@@ -144,7 +144,7 @@ def brute_force_disclosed(
     for c, (lo, hi) in brute_force_intervals(table, withheld).items():
         v = float(table.values[c])
         need_lo = max(0.0, v - protection)
-        need_hi = min(v + protection, float(table.upper[c]))
+        need_hi = min(v + protection, float(table.upper[c]), float(table.ceiling[c]))
         if lo > need_lo + 1e-6 or hi < need_hi - 1e-6:
             found.add(c)
     return found

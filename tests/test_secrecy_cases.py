@@ -248,3 +248,22 @@ def test_public_counts_never_protect_anything() -> None:
     assert not result.withheld[2]
     assert result.withheld[1] and result.withheld[[0, 3]].any()
     assert audit(table, result.withheld).ok
+
+
+def test_ceiling_spares_a_share_near_its_base_and_nothing_else() -> None:
+    """Area A: 12 households, all alone (a0 = 0 couples, a1 = 12 alone, both withheld); area B:
+    20 households, 8 couples / 12 alone (withheld); bases and totals published. The attacker gets
+    a1 in [4, 12]: it cannot tell A is 100 % alone, and a1 cannot exceed its published base, so
+    asking it to reach 15 would only force the base out. b0 in [0, 8] and b1 in [12, 20] are
+    still pinned (b0 cannot rise since a0 cannot fall)."""
+    values = [12, 0, 12, 20, 8, 12, 32, 8, 24]  # B1 a0 a1 B2 b0 b1 T t0 t1
+    a = constraint_rows([0, 3, 6, 7, 8], [[1, 2], [4, 5], [0, 3], [1, 4], [2, 5]], n=9)
+    withheld = np.zeros(9, dtype=bool)
+    withheld[[1, 2, 4, 5]] = True
+    ceiling = np.array([np.inf, 12, 12, np.inf, 20, 20, np.inf, np.inf, np.inf])
+    with_ceiling = CellTable(values=values, constraints=a, primary=[""] * 9, ceiling=ceiling)
+    without = CellTable(values=values, constraints=a, primary=[""] * 9)
+    got = set(audit(with_ceiling, withheld, RULES.protection, RULES.threshold).disclosures["cell"])
+    assert got == {4, 5} == brute_force_disclosed(with_ceiling, withheld, RULES.protection)
+    got = set(audit(without, withheld, RULES.protection, RULES.threshold).disclosures["cell"])
+    assert got == {2, 4, 5} == brute_force_disclosed(without, withheld, RULES.protection)

@@ -3,7 +3,8 @@
 For a proposed set of withheld cells, the attacker knows every published cell, every
 additivity constraint, non-negativity and the public upper bounds (RPLS dwelling counts). For
 each withheld cell the audit establishes whether its feasible interval is wide enough:
-``lower <= max(0, v - p)`` and ``upper >= min(v + p, known upper bound)``. It also reports a
+``lower <= max(0, v - p)`` and ``upper >= min(v + p, known upper bound, ceiling)`` (the
+ceiling of a share's category is its base). It also reports a
 population constraint whose withheld parts have a derivable sum between 1 and threshold - 1
 (two withheld résidences holding 7 households between them, say).
 
@@ -230,7 +231,7 @@ def audit(
     big = float(max(values.sum(), 1) * 10)
     upper_all = np.minimum(table.upper[w_idx], big)
     v = values[w_idx].astype(float)
-    need_hi = np.minimum(v + protection, upper_all)
+    need_hi = np.minimum(np.minimum(v + protection, upper_all), table.ceiling[w_idx])
     need_lo = np.maximum(v - protection, 0.0)
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_blocks + 1))

@@ -191,8 +191,11 @@ def build_table(
     known_all = np.zeros(n, dtype=bool)
     if known is not None:
         known_all[:n_real] = known
+    ceiling = np.full(n, np.inf)
+    if "base" in cells:  # a share's category never needs protecting above its base
+        ceiling[:n_real] = cells["base"].fillna(np.inf).to_numpy(dtype=float)
     table = CellTable(
         values=values, constraints=a, primary=prim, cost=full_cost, upper=upper,
-        virtual=virtual, population=np.array(pop_rows, dtype=bool), known=known_all,
+        virtual=virtual, population=np.array(pop_rows, dtype=bool), known=known_all, ceiling=ceiling,
     )
     return table, n_real

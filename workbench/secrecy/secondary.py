@@ -51,7 +51,7 @@ class _State:
         big = float(max(table.values.sum(), 1) * 10)
         self.down = table.values.astype(float)  # how far a cell can fall (to 0)
         self.up = np.minimum(table.upper, big) - table.values  # how far it can rise
-        self.need_up = np.minimum(protection, self.up)
+        self.need_up = np.maximum(np.minimum(np.minimum(protection, self.up), table.ceiling - table.values), 0)
         self.need_down = np.minimum(protection, self.down)
 
     def row(self, row: int) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,10 @@ class CellTable:
     virtual: np.ndarray | None = None  # never published, never protected
     population: np.ndarray | None = None  # constraint rows whose withheld union must reach the threshold
     known: np.ndarray | None = None  # public knowledge (e.g. RPLS dwelling counts): never secret
+    # Highest value a cell's protection interval must reach (default: +inf). A share's category
+    # cannot exceed its base: hiding that it reaches the base is what rule 3 asks, and asking
+    # for v + p above it would force the base out whenever a share is near 100 %.
+    ceiling: np.ndarray | None = None
     labels: pd.DataFrame | None = field(default=None, repr=False)  # who each cell is (for reports)
 
     def __post_init__(self) -> None:
@@ -41,6 +45,7 @@ class CellTable:
             self.virtual = np.zeros(n, dtype=bool)
         if self.known is None:
             self.known = np.zeros(n, dtype=bool)
+        self.ceiling = np.full(n, np.inf) if self.ceiling is None else np.asarray(self.ceiling, dtype=float)
         if self.population is None:
             self.population = np.zeros(self.constraints.shape[0], dtype=bool)
         self.constraints = sparse.csr_matrix(self.constraints, dtype=np.int8)
