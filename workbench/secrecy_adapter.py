@@ -58,8 +58,11 @@ def protect_theme(
         area_upper=area_upper,
     )
     result = protect(table, protection=rules.protection, threshold=rules.threshold)
-    final = pd.Series(result.status[:n], index=cells.index)
-    final = _withhold_rows_of_withheld_bases(cells, final, base_of)
+    # The engine already withholds a share with its base (table.dependents); this gives those
+    # cells their base's reason rather than "secondary".
+    final = _withhold_rows_of_withheld_bases(cells, pd.Series(result.status[:n], index=cells.index), base_of)
+    if ((final != "published").to_numpy() & (result.status[:n] == "published")).any():
+        raise RuntimeError("une part publiée repose sur une base masquée")
     withheld = np.zeros(table.n, dtype=bool)
     withheld[:n] = (final != "published").to_numpy()
     report = audit(table, withheld, rules.protection, rules.threshold)

@@ -194,8 +194,19 @@ def build_table(
     ceiling = np.full(n, np.inf)
     if "base" in cells:  # a share's category never needs protecting above its base
         ceiling[:n_real] = cells["base"].fillna(np.inf).to_numpy(dtype=float)
+    # A share's categories follow their base out (with the count published, share = count / base
+    # would give the base away).
+    is_share = np.array([c[0] in base_of and c[1] != "" for c in columns])[c_idx]
+    base_col = np.array([col_index.get(base_of.get(c[0], ("", "")), -1) for c in columns])[c_idx]
+    share_rows = np.flatnonzero(is_share)
+    base_cells = cell_of[a_idx[share_rows], base_col[share_rows]]
+    ok = base_cells >= 0
+    dependents = sparse.csr_matrix(
+        (np.ones(int(ok.sum()), dtype=np.int8), (base_cells[ok], share_rows[ok])), shape=(n, n)
+    )
     table = CellTable(
         values=values, constraints=a, primary=prim, cost=full_cost, upper=upper,
         virtual=virtual, population=np.array(pop_rows, dtype=bool), known=known_all, ceiling=ceiling,
+        dependents=dependents,
     )
     return table, n_real

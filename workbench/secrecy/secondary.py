@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workbench.secrecy.audit import GROUP, AuditReport, audit
+from workbench.secrecy.patterns import PatternSolver
 from workbench.secrecy.table import CellTable
 
 ESCALATE_AFTER = 8  # repair rounds before whole constraints are withheld at once
@@ -171,12 +172,20 @@ def _partner_through_virtual(
     return candidates[0] if candidates else None
 
 
-def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_rounds: int = 200) -> Protection:
-    """Primary cells plus the secondary cells that make the table safe, audited."""
+def protect(
+    table: CellTable, protection: int = 3, threshold: int = 11, max_rounds: int = 200, greedy: bool = True,
+    start: np.ndarray | None = None,
+) -> Protection:
+    """Primary cells plus the secondary cells that make the table safe, audited.
+
+    ``start`` withholds more cells from the outset (a previous pattern plus what a caller's own
+    rule adds, e.g. the shares of a withheld base): they count as secondary.
+    """
     t0 = time.perf_counter()
     primary = (table.primary != "") & ~table.virtual
-    st = _State(table, table.initial_withheld(), protection)
-    queue = list(np.flatnonzero(st.count >= 1))
+    initial = table.initial_withheld() if start is None else table.close(table.initial_withheld() | start)
+    st = _State(table, initial, protection)
+    queue = list(np.flatnonzero(st.count >= 1)) if greedy else []
     while queue:
         row = queue.pop()
         missing = st.deficit(row)
@@ -192,6 +201,22 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
         touched = st.add(j)
         queue.extend(touched)
         queue.append(row)
+    for j in np.flatnonzero(table.close(st.w) & ~st.w):
+        st.add(int(j))
+    # Protection patterns: every withheld cell gets a perturbation of withheld cells that
+    # moves it by its requirement (see patterns.py); the audit then only confirms.
+    solver = PatternSolver(table, st.w, protection)
+    cells = np.flatnonzero(st.w & ~table.virtual & ~table.known)
+    targets = cells[np.lexsort((table.values[cells], ~primary[cells]))]  # primary, small first
+
+    def patterns(targets: np.ndarray) -> None:
+        solver.w |= st.w
+        added, _unsolved = solver.protect_all(targets)
+        for j in added:
+            if not st.w[j]:
+                st.add(j)
+
+    patterns(targets)
     rounds = 0
     cache: dict[bytes, list] = {}
     report = audit(table, st.w, protection, threshold, cache=cache)
@@ -202,45 +227,16 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
                 f"le secret secondaire n'a pas abouti après {max_rounds} tours : "
                 f"{len(report.disclosures)} donnée(s) encore recalculable(s)"
             )
-        progressed = False
-        for cell, kind in zip(report.disclosures["cell"], report.disclosures["kind"], strict=True):
-            rows = st.csc.indices[st.csc.indptr[cell] : st.csc.indptr[cell + 1]]
-            if kind == GROUP:
-                rows = [r for r in rows if table.population[r]]
-            if rounds > ESCALATE_AFTER:
-                # Slow convergence (one partner revealing the next): withhold every published
-                # cell of the disclosed cell's constraints at once. Costlier, but each round
-                # then closes whole constraints and the audit still has the last word.
-                added = False
-                for r in rows:
-                    cells = st.row(r)[0]
-                    for j in cells[~st.w[cells] & ~table.virtual[cells] & ~table.known[cells]]:
-                        st.add(int(j))
-                        added = True
-                if not added:
-                    j = _partner_through_virtual(table, st, int(cell), protection, threshold, cache=cache)
-                    if j is not None:
-                        st.add(j)
-                        added = True
-                progressed = progressed or added
-                continue
-            # Tightest constraints first: the fewest withheld cells, then the smallest.
-            for r in sorted(rows, key=lambda r: (st.count[r], st.csr.indptr[r + 1] - st.csr.indptr[r])):
-                j = st.partner(r, exclude=cell)
-                if j is not None:
-                    st.add(j)
-                    progressed = True
-                    break
-            else:
-                j = _partner_through_virtual(table, st, int(cell), protection, threshold, cache=cache)
-                if j is not None:
-                    st.add(j)
-                    progressed = True
+        before = st.w.copy()
+        progressed = _repair(table, st, report, rounds, protection, threshold, cache)
+        for j in np.flatnonzero(table.close(st.w) & ~st.w):
+            st.add(int(j))
         if not progressed:
             raise SecrecyError(
                 "le secret secondaire ne trouve plus de donnée à masquer pour protéger "
                 f"{len(report.disclosures)} donnée(s) : la table ne peut pas être publiée"
             )
+        patterns(np.flatnonzero(st.w & ~before & ~table.virtual & ~table.known))
         report = audit(table, st.w, protection, threshold, cache=cache)
     secondary = st.w & ~primary & ~table.virtual & ~table.known
     status = np.where(primary, table.primary, np.where(secondary, "secondary", "published")).astype(object)
@@ -255,3 +251,45 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
         seconds=time.perf_counter() - t0,
         rounds=rounds,
     )
+
+
+def _repair(
+    table: CellTable, st: _State, report: AuditReport, rounds: int, protection: int, threshold: int,
+    cache: dict[bytes, list],
+) -> bool:
+    """One partner per disclosed cell (whole constraints once convergence is slow)."""
+    progressed = False
+    for cell, kind in zip(report.disclosures["cell"], report.disclosures["kind"], strict=True):
+        rows = st.csc.indices[st.csc.indptr[cell] : st.csc.indptr[cell + 1]]
+        if kind == GROUP:
+            rows = [r for r in rows if table.population[r]]
+        if rounds > ESCALATE_AFTER:
+            # Slow convergence (one partner revealing the next): withhold every published
+            # cell of the disclosed cell's constraints at once. Costlier, but each round
+            # then closes whole constraints and the audit still has the last word.
+            added = False
+            for r in rows:
+                cells = st.row(r)[0]
+                for j in cells[~st.w[cells] & ~table.virtual[cells] & ~table.known[cells]]:
+                    st.add(int(j))
+                    added = True
+            if not added:
+                j = _partner_through_virtual(table, st, int(cell), protection, threshold, cache=cache)
+                if j is not None:
+                    st.add(j)
+                    added = True
+            progressed = progressed or added
+            continue
+        # Tightest constraints first: the fewest withheld cells, then the smallest.
+        for r in sorted(rows, key=lambda r: (st.count[r], st.csr.indptr[r + 1] - st.csr.indptr[r])):
+            j = st.partner(r, exclude=cell)
+            if j is not None:
+                st.add(j)
+                progressed = True
+                break
+        else:
+            j = _partner_through_virtual(table, st, int(cell), protection, threshold, cache=cache)
+            if j is not None:
+                st.add(j)
+                progressed = True
+    return progressed

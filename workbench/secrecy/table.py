@@ -31,6 +31,9 @@ class CellTable:
     # cannot exceed its base: hiding that it reaches the base is what rule 3 asks, and asking
     # for v + p above it would force the base out whenever a share is near 100 %.
     ceiling: np.ndarray | None = None
+    # dependents[b, j] = 1: withholding cell b withholds cell j too (a share's categories go
+    # with its base: a published share and count would give the base away).
+    dependents: sparse.csr_matrix | None = None
     labels: pd.DataFrame | None = field(default=None, repr=False)  # who each cell is (for reports)
 
     def __post_init__(self) -> None:
@@ -56,13 +59,26 @@ class CellTable:
             row = int(np.flatnonzero(residual)[0])
             raise ValueError(f"la contrainte n° {row} n'est pas vérifiée par les valeurs (écart {residual[row]})")
 
+    def close(self, withheld: np.ndarray) -> np.ndarray:
+        """``withheld`` plus every cell that must follow a withheld cell (transitively)."""
+        out = np.asarray(withheld, dtype=bool).copy()
+        if self.dependents is None:
+            return out
+        new = out
+        while new.any():
+            reached = np.asarray(self.dependents.T @ new.astype(np.int8)).ravel() > 0
+            new = reached & ~out
+            out |= new
+        return out
+
     @property
     def n(self) -> int:
         return len(self.values)
 
     def initial_withheld(self) -> np.ndarray:
-        """Cells unknown to the attacker at the start: primary (not public) and virtual."""
-        return ((self.primary != "") & ~self.known) | self.virtual
+        """Cells unknown to the attacker at the start: primary (not public), their dependents
+        and virtual cells."""
+        return self.close((self.primary != "") & ~self.known) | self.virtual
 
 
 def constraint_rows(
