@@ -23,6 +23,8 @@ from scipy import sparse
 
 from workbench.secrecy.table import CellTable
 
+GROW = 2  # neighbourhood sizes tried before a relaxed pattern
+RELAXED_MAX_CELLS = 20_000  # beyond, a relaxed programme costs more than the audit's repair
 WITHHELD_COST = 1e-3  # moving a cell already withheld is almost free: reuse before adding
 
 
@@ -49,6 +51,8 @@ class PatternSolver:
         self.radius = radius
         self.max_cells = max_cells
         self.solves = 0
+        self._relaxed: _Model | None = None
+        self.hinted = np.zeros(table.n, dtype=bool)  # given a relaxed pattern (not certified)
 
     def missing(self, k: int) -> list[float]:
         """Directions (+1 up, -1 down) in which cell ``k`` is not yet certified."""
@@ -85,41 +89,45 @@ class PatternSolver:
         """Cheapest pattern moving ``k`` by its requirement in direction ``sense``: (cells, y).
 
         The neighbourhood grows when it holds no pattern (its border is held still)."""
-        for grow in range(3):
-            found = self._solve_on(k, sense, self.neighbourhood(k, grow))
+        for grow in range(GROW):
+            cells = self.neighbourhood(k, grow)
+            found = self._run(self._model(cells), k, sense)
             if found is not None:
                 return found
         return None
 
-    def _solve_on(self, k: int, sense: float, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    def solve_relaxed(self, k: int, sense: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """A pattern on the published cells alone, ignoring the virtual pieces' constraints.
+
+        For tables whose crossing areas (landlords, réservataires) link everything through
+        virtual pieces, the exact programme spans the whole table. Without those constraints
+        the pattern is a strong hint, not a proof: it is not recorded as certified, and the
+        audit decides.
+        """
+        if self._relaxed is None:
+            real = ~self.t.virtual
+            rows = np.flatnonzero(np.asarray(abs(self.csr[:, self.t.virtual]).sum(axis=1)).ravel() == 0)
+            cells = np.flatnonzero(real)
+            self._relaxed = _Model(self.csr[rows][:, cells].astype(float), cells, self.up[cells], self.down[cells])
+            self._relaxed.h.setOptionValue("presolve", "off")  # re-solved from its last basis
+        return self._run(self._relaxed, k, sense)
+
+    def _model(self, cells: np.ndarray) -> _Model:
+        """The programme over ``cells`` (every constraint touching them, outside held still)."""
         rows = np.unique(self.csc.indices[_ranges(self.csc.indptr, cells)])
-        sub = self.csr[rows][:, cells].astype(float)
-        n = len(cells)
+        return _Model(self.csr[rows][:, cells].astype(float), cells, self.up[cells], self.down[cells])
+
+    def _run(self, model: _Model, k: int, sense: float) -> tuple[np.ndarray, np.ndarray] | None:
+        cells = model.cells
+        at = int(np.searchsorted(cells, k)) if cells[0] != k else 0
         free = self.w[cells] | self.t.virtual[cells]
         cost = np.where(free, WITHHELD_COST, self.t.cost[cells].astype(float))
         cost[self.t.virtual[cells]] = 0.0
-        hi_plus, hi_minus = self.up[cells].copy(), self.down[cells].copy()
-        lo_plus, lo_minus = np.zeros(n), np.zeros(n)
         amount = self.need_up[k] if sense > 0 else self.need_down[k]
-        (hi_plus if sense > 0 else hi_minus)[0] = amount
-        (lo_plus if sense > 0 else lo_minus)[0] = amount
-        (hi_minus if sense > 0 else hi_plus)[0] = 0.0
-        a = sparse.hstack([sub, -sub], format="csr")
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.addVars(2 * n, np.concatenate([lo_plus, lo_minus]), np.concatenate([hi_plus, hi_minus]))
-        h.changeColsCost(2 * n, np.arange(2 * n, dtype=np.int32), np.concatenate([cost, cost]))
-        zeros = np.zeros(a.shape[0])
-        h.addRows(
-            a.shape[0], zeros, zeros, a.nnz,
-            a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32), a.data,
-        )
-        h.run()
+        y = model.solve(cost, at, sense * amount)
         self.solves += 1
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if y is None:
             return None
-        x = np.asarray(h.getSolution().col_value)
-        y = x[:n] - x[n:]
         moved = np.abs(y) > 1e-7
         return cells[moved], y[moved]
 
@@ -142,6 +150,10 @@ class PatternSolver:
                 if sense not in self.missing(k):
                     continue  # certified meanwhile by the other direction's pattern
                 found = self.solve(k, sense)
+                certified = found is not None
+                if found is None and not self.hinted[k] and (~self.t.virtual).sum() <= RELAXED_MAX_CELLS:
+                    found = self.solve_relaxed(k, sense)
+                    self.hinted[k] = True
                 if found is None:
                     unsolved.append(k)
                     continue
@@ -153,8 +165,57 @@ class PatternSolver:
                 self.w[new] = True
                 added.extend(int(j) for j in new)
                 queue.extend(int(j) for j in new if not self.t.virtual[j])
-                self.record(cells, y)
+                if certified:
+                    self.record(cells, y)
+                else:
+                    break  # the audit decides for this cell
         return added, unsolved
+
+
+class _Model:
+    """A pattern programme ``A y = 0`` (y = y+ - y-) whose costs and target change between solves.
+
+    Only what changed is passed to HiGHS, so a model kept for many targets is re-solved from
+    its last basis (dual simplex after a bound change) instead of from scratch.
+    """
+
+    def __init__(self, sub: sparse.csr_matrix, cells: np.ndarray, up: np.ndarray, down: np.ndarray) -> None:
+        self.cells = cells
+        self.n = n = len(cells)
+        a = sparse.hstack([sub, -sub], format="csr")
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.lo = np.zeros(2 * n)
+        self.hi = np.concatenate([up, down]).astype(float)
+        self.h.addVars(2 * n, self.lo, self.hi)
+        zeros = np.zeros(a.shape[0])
+        self.h.addRows(
+            a.shape[0], zeros, zeros, a.nnz,
+            a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32), a.data,
+        )
+        self.cost = np.zeros(2 * n)
+        self.target: int | None = None
+
+    def solve(self, cost: np.ndarray, at: int, move: float) -> np.ndarray | None:
+        """Cheapest y with ``y[at] == move``; None when there is none."""
+        n = self.n
+        full = np.concatenate([cost, cost])
+        changed = np.flatnonzero(full != self.cost).astype(np.int32)
+        if len(changed):
+            self.h.changeColsCost(len(changed), changed, full[changed])
+            self.cost = full
+        if self.target is not None:  # free the previous target again
+            t = np.array([self.target, self.target + n], dtype=np.int32)
+            self.h.changeColsBounds(2, t, self.lo[t], self.hi[t])
+        plus, minus = (move, 0.0) if move > 0 else (0.0, -move)
+        t = np.array([at, at + n], dtype=np.int32)
+        self.h.changeColsBounds(2, t, np.array([plus, minus]), np.array([plus, minus]))
+        self.target = at
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.asarray(self.h.getSolution().col_value)
+        return x[:n] - x[n:]
 
 
 def _ranges(indptr: np.ndarray, which: np.ndarray) -> np.ndarray:
