@@ -5,6 +5,7 @@ that ran each build). Targets: demo (3 vintages) <= 60 s; national (one vintage)
 
     .venv/bin/python bench/bench_build.py                 # demo: generate, load, build 3 vintages
     .venv/bin/python bench/bench_build.py --national      # + national-size stock (long)
+    .venv/bin/python bench/bench_build.py --echelle 0.05  # the reduced demo of the tests
 """
 
 from __future__ import annotations
@@ -68,13 +69,16 @@ def bench(label: str, home: Path, generate: list[str], vintages: list[int]) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--national", action="store_true", help="mesurer aussi la taille nationale")
+    parser.add_argument("--echelle", type=float, default=1.0, help="démo réduite (fraction des logements)")
     parser.add_argument("--keep", type=Path, default=None, help="dossier de travail à conserver")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
-        results.append(bench("démo MEL (3 millésimes)", base / "demo", ["demo-data"], [2022, 2023, 2024]))
+        label = "démo MEL (3 millésimes)" + (f", échelle {args.echelle:g}" if args.echelle < 1 else "")
+        generate = ["demo-data", "--echelle", str(args.echelle)]
+        results.append(bench(label, base / "demo", generate, [2022, 2023, 2024]))
         if args.national:
             results.append(
                 bench("taille nationale (1 millésime)", base / "national", ["demo-data", "--national", "--vintages", "2024"], [2024])

@@ -17,12 +17,14 @@ from secrecy_cases import (
     VALID_STATUSES,
     Case,
     brute_force_disclosed,
+    brute_force_intervals,
     counts_frame,
     make_case,
 )
 
 from workbench.secrecy import CellTable, audit, constraint_rows, protect
 from workbench.secrecy.audit import EXACT, GROUP
+from workbench.secrecy.patterns import PatternSolver
 
 OCC_BASES = {"reponse": ("menages", ""), "composition": ("reponse", "REPONDU")}
 Expected = list[tuple[tuple[str, str, str], str, float, float]]
@@ -267,3 +269,21 @@ def test_ceiling_spares_a_share_near_its_base_and_nothing_else() -> None:
     assert got == {4, 5} == brute_force_disclosed(with_ceiling, withheld, RULES.protection)
     got = set(audit(without, withheld, RULES.protection, RULES.threshold).disclosures["cell"])
     assert got == {2, 4, 5} == brute_force_disclosed(without, withheld, RULES.protection)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_patterns_certify_only_what_the_attacker_cannot_narrow(name: str) -> None:
+    """Every amount a protection pattern certifies holds against the exact (scipy) intervals:
+    the pass that lets the engine skip most audit rounds is sound on its own."""
+    case, _ = CASES[name]()
+    table = case.table
+    solver = PatternSolver(table, table.initial_withheld(), RULES.protection)
+    targets = np.flatnonzero(solver.w & ~table.virtual & ~table.known)
+    solver.protect_all(targets)
+    intervals = brute_force_intervals(table, solver.w)
+    checked = 0
+    for c, (lo, hi) in intervals.items():
+        v = float(table.values[c])
+        assert lo <= v - solver.got_down[c] + 1e-6 and hi >= v + solver.got_up[c] - 1e-6, c
+        checked += solver.got_up[c] > 0 or solver.got_down[c] > 0
+    assert checked > 0

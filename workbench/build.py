@@ -13,10 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
+import os
 import shutil
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,6 +187,26 @@ def _not_at_scale(residences: pd.DataFrame, d: Dictionary, vintage: int) -> pd.D
     )
 
 
+def _protect_timed(*args: Any) -> tuple[sa.ThemeResult, float]:
+    t = time.perf_counter()
+    result = sa.protect_theme(*args[:5], atom_upper=args[5])
+    return result, time.perf_counter() - t
+
+
+def _pool(workers: int) -> Executor:
+    """Processes when there is more than one core (forked: no re-import), else in-process."""
+    if workers <= 1:
+        return _InlineExecutor()
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
+class _InlineExecutor(Executor):
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
 def build_vintage(
     vintage: int,
     store: MicrodataStore | None = None,
@@ -207,22 +230,28 @@ def build_vintage(
     rules = Rules.from_dictionary(d)
     protected: list[pd.DataFrame] = []
     audits: dict[str, Any] = {}
-    for theme, (cells, areas) in themes.items():
-        say(f"Secret statistique : {d.themes[theme].label}")
-        t = time.perf_counter()
-        atom_upper = None
-        if theme in ("stock", "occupation"):  # units <= the public RPLS count of the address
-            atom_upper = ctx["residences"].set_index("residence_id")["nb_logements"]
-        result = sa.protect_theme(cells, areas, theme, d, rules, atom_upper=atom_upper)
-        timings[f"secret_{theme}"] = time.perf_counter() - t
-        if not result.audit_ok:
-            raise BuildError(
-                f"l'audit du secret statistique a trouvé {result.disclosures} donnée(s) "
-                f"masquée(s) recalculable(s) pour le thème « {d.themes[theme].label} » : "
-                "rien n'est publié."
-            )
-        audits[theme] = result.audit_summary
-        protected.append(result.cells)
+    # Themes are independent tables: protect them in parallel on the local cores.
+    workers = min(len(themes), os.cpu_count() or 1)
+    say(f"Secret statistique : {len(themes)} thèmes sur {workers} cœur(s)")
+    jobs = {}
+    with _pool(workers) as pool:
+        for theme, (cells, areas) in themes.items():
+            atom_upper = None
+            if theme in ("stock", "occupation"):  # units <= the public RPLS count of the address
+                atom_upper = ctx["residences"].set_index("residence_id")["nb_logements"]
+            jobs[theme] = pool.submit(_protect_timed, cells, areas, theme, d, rules, atom_upper)
+        for theme, job in jobs.items():
+            result, seconds = job.result()
+            timings[f"secret_{theme}"] = seconds
+            say(f"Secret statistique : {d.themes[theme].label} ({seconds:.0f} s)")
+            if not result.audit_ok:
+                raise BuildError(
+                    f"l'audit du secret statistique a trouvé {result.disclosures} donnée(s) "
+                    f"masquée(s) recalculable(s) pour le thème « {d.themes[theme].label} » : "
+                    "rien n'est publié."
+                )
+            audits[theme] = result.audit_summary
+            protected.append(result.cells)
 
     say("Indicateurs dérivés (alias, loyers, fragilité, distances)")
     cells = pd.concat(protected, ignore_index=True)

@@ -23,7 +23,7 @@ from scipy import sparse
 
 from workbench.secrecy.table import CellTable
 
-GROW = 2  # neighbourhood sizes tried before a relaxed pattern
+GROW = 3  # neighbourhood sizes tried before a relaxed pattern
 RELAXED_MAX_CELLS = 20_000  # beyond, a relaxed programme costs more than the audit's repair
 WITHHELD_COST = 1e-3  # moving a cell already withheld is almost free: reuse before adding
 
