@@ -169,3 +169,14 @@ def test_prune_removes_vintages_older_than_twelve_years(tmp_path):
     removed = prune(today=dt.date(2026, 1, 1), root=tmp_path)
     assert removed == [2010, 2013]
     assert published_vintages(tmp_path) == [2024]
+
+
+def test_the_epci_figures_are_never_withheld(base):
+    """The secondary suppression never takes the EPCI's own figures (infinite cost): they are the
+    reference every fragility driver and every comparison chart is read against."""
+    ind = base["indicators"]
+    epci = ind[(ind.scale == "epci") & ind.theme.isin(["stock", "occupation", "attributions"])]
+    assert len(epci) > 30
+    kept = [t for t, a in base["manifest"]["audit"].items() if a.get("epci_kept", True)]
+    assert kept, "aucun thème n'a pu garder les chiffres de l'EPCI"
+    assert not (epci[epci.theme.isin(kept)].status == "secondary").any()

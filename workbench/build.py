@@ -135,7 +135,7 @@ def _value(cells: pd.DataFrame) -> pd.Series:
     )
 
 
-def _aliases(cells: pd.DataFrame, d: Dictionary, theme: str) -> pd.DataFrame:
+def _aliases(cells: pd.DataFrame, d: Dictionary, theme: str, threshold: int) -> pd.DataFrame:
     """Count indicators declared ``same_as`` a category: the very same cell, renamed."""
     out = []
     for ind in d.themes[theme].indicators.values():
@@ -145,6 +145,9 @@ def _aliases(cells: pd.DataFrame, d: Dictionary, theme: str) -> pd.DataFrame:
         rows = cells[(cells.indicator == target) & (cells.category == cat)].copy()
         rows["indicator"], rows["category"], rows["base"] = ind.name, "", np.nan
         rows["value"] = rows["count"]
+        # As a count it follows rule 1 on itself (the share row rests on its base instead).
+        small = (rows["status"] == "published") & (rows["count"] < threshold)
+        rows.loc[small, "status"] = "below_threshold"
         out.append(rows)
     return pd.concat(out, ignore_index=True) if out else cells.iloc[:0]
 
@@ -256,7 +259,7 @@ def build_vintage(
     say("Indicateurs dérivés (alias, loyers, fragilité, distances)")
     cells = pd.concat(protected, ignore_index=True)
     cells["value"] = _value(cells)
-    extra = [_aliases(cells[cells.theme == t], d, t) for t in themes]
+    extra = [_aliases(cells[cells.theme == t], d, t, rules.threshold) for t in themes]
     if ctx["version_loi"] and "stock" in themes:
         extra.append(_rent_ratio(cells[cells.theme == "stock"], ctx["logements"], themes["stock"][1], d))
     cells = pd.concat([cells, *extra], ignore_index=True)

@@ -15,9 +15,11 @@ from workbench.secrecy.audit import audit
 from workbench.secrecy.hierarchy import Geography, build_table
 from workbench.secrecy.primary import primary_statuses
 from workbench.secrecy.rules import Rules
-from workbench.secrecy.secondary import protect
+from workbench.secrecy.secondary import SecrecyError, protect
 
-TOTAL_SCALES = {"epci": 1000.0, "commune": 100.0}  # avoid withholding commune and EPCI totals
+# The EPCI's figures are never withheld (infinite cost); commune figures only at a high price.
+TOTAL_SCALES = {"epci": np.inf, "commune": 100.0}
+EPCI_FALLBACK = 1e5
 
 
 @dataclass
@@ -57,7 +59,15 @@ def protect_theme(
         counts.columns, primary, cost=cost, known=known, atom_upper=upper, population=population,
         area_upper=area_upper,
     )
-    result = protect(table, protection=rules.protection, threshold=rules.threshold)
+    try:
+        result = protect(table, protection=rules.protection, threshold=rules.threshold)
+        epci_kept = True
+    except SecrecyError:
+        # Too few cells below the EPCI to protect each other (tiny territories): let the EPCI's
+        # figures be withheld too, at a price that keeps them the last resort.
+        table.cost = np.where(np.isfinite(table.cost), table.cost, (table.values + 1.0) * EPCI_FALLBACK)
+        result = protect(table, protection=rules.protection, threshold=rules.threshold)
+        epci_kept = False
     # The engine already withholds a share with its base (table.dependents); this gives those
     # cells their base's reason rather than "secondary".
     final = _withhold_rows_of_withheld_bases(cells, pd.Series(result.status[:n], index=cells.index), base_of)
@@ -71,6 +81,7 @@ def protect_theme(
         "secondary_cells": int((final == "secondary").sum()),
         "secondary_units": int(cells.loc[final == "secondary", "count"].sum()),
         "protect_seconds": round(result.seconds, 2),
+        "epci_kept": epci_kept,
     }
     return ThemeResult(cells.assign(status=final.to_numpy()), report.ok, len(report.disclosures), summary)
 

@@ -41,7 +41,8 @@ class PatternSolver:
         self.csc = table.constraints.tocsc()
         v = table.values.astype(float)
         big = float(max(table.values.sum(), 1) * 10)
-        fixed = table.known & ~table.virtual  # public counts cannot move
+        # Public counts cannot move, nor can cells that must never be withheld (infinite cost).
+        fixed = (table.known & ~table.virtual) | (~np.isfinite(table.cost) & ~self.w)
         self.up = np.where(fixed, 0.0, np.minimum(table.upper, big) - v)
         self.down = np.where(fixed, 0.0, v)
         self.need_up = np.clip(np.minimum(np.minimum(protection, self.up), table.ceiling - v), 0, None)
@@ -121,7 +122,7 @@ class PatternSolver:
         cells = model.cells
         at = int(np.searchsorted(cells, k)) if cells[0] != k else 0
         free = self.w[cells] | self.t.virtual[cells]
-        cost = np.where(free, WITHHELD_COST, self.t.cost[cells].astype(float))
+        cost = np.where(free, WITHHELD_COST, np.minimum(self.t.cost[cells].astype(float), 1e12))
         cost[self.t.virtual[cells]] = 0.0
         amount = self.need_up[k] if sense > 0 else self.need_down[k]
         y = model.solve(cost, at, sense * amount)

@@ -94,7 +94,7 @@ class _State:
         a part that can fall (or rise) far enough, or the total that can rise (or fall).
         """
         cells, coef = self.row(row)
-        ok = ~self.w[cells] & ~self.t.virtual[cells] & ~self.t.known[cells]
+        ok = ~self.w[cells] & ~self.t.virtual[cells] & ~self.t.known[cells] & np.isfinite(self.t.cost[cells])
         if exclude is not None:
             ok &= cells != exclude
         cand, sign = cells[ok], coef[ok]
@@ -159,7 +159,7 @@ def _partner_through_virtual(
                     seen_cells.add(k)
                     if st.w[k]:
                         reached.append(k)
-                    elif not st.w[k] and not table.known[k] and not table.virtual[k]:
+                    elif not st.w[k] and not table.known[k] and not table.virtual[k] and np.isfinite(table.cost[k]):
                         candidates.append(int(k))
         frontier = reached
     candidates.sort(key=lambda k: (table.cost[k], k))
@@ -270,7 +270,8 @@ def _repair(
             added = False
             for r in rows:
                 cells = st.row(r)[0]
-                for j in cells[~st.w[cells] & ~table.virtual[cells] & ~table.known[cells]]:
+                keep = ~np.isfinite(table.cost[cells])  # never withheld (the EPCI's figures)
+                for j in cells[~st.w[cells] & ~table.virtual[cells] & ~table.known[cells] & ~keep]:
                     st.add(int(j))
                     added = True
             if not added:

@@ -22,7 +22,7 @@ class CellTable:
     values: np.ndarray  # true non-negative integer value of each cell
     constraints: sparse.csr_matrix  # m x n, A @ values == 0
     primary: np.ndarray  # object array: "" or the primary reason
-    cost: np.ndarray | None = None  # cost of withholding a cell (default: its value + 1)
+    cost: np.ndarray | None = None  # cost of withholding a cell (default: value + 1; inf: never)
     upper: np.ndarray | None = None  # attacker's prior upper bound (default: +inf)
     virtual: np.ndarray | None = None  # never published, never protected
     population: np.ndarray | None = None  # constraint rows whose withheld union must reach the threshold
