@@ -180,3 +180,17 @@ def test_the_epci_figures_are_never_withheld(base):
     kept = [t for t, a in base["manifest"]["audit"].items() if a.get("epci_kept", True)]
     assert kept, "aucun thème n'a pu garder les chiffres de l'EPCI"
     assert not (epci[epci.theme.isin(kept)].status == "secondary").any()
+
+
+def test_mean_rent_is_published_where_its_let_dwellings_are(base):
+    """loyer_m2 rests on the let dwellings (an alias count): published wherever they are."""
+    ind = base["indicators"]
+    rent = ind[ind.indicator == "loyer_m2"]
+    if not base["manifest"]["version_loi"]:
+        assert rent.empty
+        return
+    loues = ind[ind.indicator == "loues"].set_index(["scale", "area_id"])["status"]
+    assert (rent.status == "published").sum() > 0
+    mine = rent.set_index(["scale", "area_id"])["status"]
+    assert (mine == loues.reindex(mine.index)).all()
+    assert rent.loc[rent.status == "published", "value"].between(2, 30).all()  # €/m²

@@ -261,7 +261,8 @@ def build_vintage(
     cells["value"] = _value(cells)
     extra = [_aliases(cells[cells.theme == t], d, t, rules.threshold) for t in themes]
     if ctx["version_loi"] and "stock" in themes:
-        extra.append(_rent_ratio(cells[cells.theme == "stock"], ctx["logements"], themes["stock"][1], d))
+        stock = pd.concat([cells[cells.theme == "stock"], *extra], ignore_index=True)  # its base may be an alias
+        extra.append(_rent_ratio(stock[stock.theme == "stock"], ctx["logements"], themes["stock"][1], d))
     cells = pd.concat([cells, *extra], ignore_index=True)
     cells["vintage"] = vintage
     cells = cells[INDICATOR_COLUMNS]
