@@ -35,10 +35,12 @@ serve: install
 lint: install
 	$(VENV)/bin/ruff check .
 
+# Everything, including the tests that run the demo pipeline once (reduced demo, see
+# tests/conftest.py) and execute the notebooks, dashboards and reports on its published base.
 test: install lint
-	$(VENV)/bin/pytest -q -p no:cacheprovider -m "not demo"
+	$(VENV)/bin/pytest -q -p no:cacheprovider
 
-# Tests on the published base of the demo pipeline (reduced demo, see tests/conftest.py).
+# Only the tests on the demo pipeline's published base.
 test-demo: install
 	$(VENV)/bin/pytest -q -p no:cacheprovider -m demo
 
