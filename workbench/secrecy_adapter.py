@@ -47,6 +47,10 @@ def protect_theme(
     cost *= cells["scale"].map(TOTAL_SCALES).fillna(1.0).to_numpy()
     cost *= np.where(cells["category"] == "", 10.0, 1.0)  # a base hides its whole row
     known = (cells["indicator"] == "logements").to_numpy()  # public RPLS counts per address
+    # A category the EPCI publishes as 0 is 0 everywhere (non-negativity): nothing to protect.
+    epci_zero = cells[(cells["scale"] == "epci") & (cells["count"] == 0) & (status == "published").to_numpy()]
+    zero_cols = pd.MultiIndex.from_frame(epci_zero[["indicator", "category"]])
+    known |= pd.MultiIndex.from_frame(cells[["indicator", "category"]]).isin(zero_cols)
     upper = atom_upper.reindex(areas.atoms).to_numpy(dtype=float) if atom_upper is not None else None
     area_upper = None
     if upper is not None:  # public dwelling counts bound every cell of an area
