@@ -50,7 +50,7 @@ def protect_theme(
     # A category the EPCI publishes as 0 is 0 everywhere (non-negativity): nothing to protect.
     epci_zero = cells[(cells["scale"] == "epci") & (cells["count"] == 0) & (status == "published").to_numpy()]
     zero_cols = pd.MultiIndex.from_frame(epci_zero[["indicator", "category"]])
-    known |= pd.MultiIndex.from_frame(cells[["indicator", "category"]]).isin(zero_cols)
+    known = known | pd.MultiIndex.from_frame(cells[["indicator", "category"]]).isin(zero_cols)
     upper = atom_upper.reindex(areas.atoms).to_numpy(dtype=float) if atom_upper is not None else None
     area_upper = None
     if upper is not None:  # public dwelling counts bound every cell of an area
