@@ -132,16 +132,13 @@ class _State:
         return float(self.t.values[cells[hidden]].sum())
 
 
-def _partner_through_virtual(
-    table: CellTable, st: _State, cell: int, protection: int, threshold: int, trials: int = 0,
-    cache: dict[bytes, list] | None = None,
-) -> int | None:
+def _partner_through_virtual(table: CellTable, st: _State, cell: int) -> int | None:
     """A partner for a disclosed cell whose own constraints hold no candidate.
 
     Such a cell is derived through other withheld cells, often virtual pieces (a QPV from the
     commune minus the commune hors QPV, over the IRIS ∩ QPV pieces): candidates are the
-    published cells of the constraints reached through withheld cells, cheapest first; the
-    first of ``trials`` whose withholding ends the disclosure wins (else the cheapest).
+    published cells of the constraints reached through withheld cells; the cheapest wins (the
+    audit of the next round judges it).
     """
     seen_rows: set[int] = set()
     seen_cells = {cell}
@@ -163,29 +160,15 @@ def _partner_through_virtual(
                         candidates.append(int(k))
         frontier = reached
     candidates.sort(key=lambda k: (table.cost[k], k))
-    for j in candidates[:trials]:
-        trial = st.w.copy()
-        trial[j] = True
-        report = audit(table, trial, protection, threshold, cache=cache)
-        if not (report.disclosures["cell"] == cell).any():
-            return j
     return candidates[0] if candidates else None
 
 
-def protect(
-    table: CellTable, protection: int = 3, threshold: int = 11, max_rounds: int = 200, greedy: bool = True,
-    start: np.ndarray | None = None,
-) -> Protection:
-    """Primary cells plus the secondary cells that make the table safe, audited.
-
-    ``start`` withholds more cells from the outset (a previous pattern plus what a caller's own
-    rule adds, e.g. the shares of a withheld base): they count as secondary.
-    """
+def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_rounds: int = 200) -> Protection:
+    """Primary cells plus the secondary cells that make the table safe, audited."""
     t0 = time.perf_counter()
     primary = (table.primary != "") & ~table.virtual
-    initial = table.initial_withheld() if start is None else table.close(table.initial_withheld() | start)
-    st = _State(table, initial, protection)
-    queue = list(np.flatnonzero(st.count >= 1)) if greedy else []
+    st = _State(table, table.initial_withheld(), protection)
+    queue = list(np.flatnonzero(st.count >= 1))
     while queue:
         row = queue.pop()
         missing = st.deficit(row)
@@ -228,7 +211,7 @@ def protect(
                 f"{len(report.disclosures)} donnée(s) encore recalculable(s)"
             )
         before = st.w.copy()
-        progressed = _repair(table, st, report, rounds, protection, threshold, cache)
+        progressed = _repair(table, st, report, rounds)
         for j in np.flatnonzero(table.close(st.w) & ~st.w):
             st.add(int(j))
         if not progressed:
@@ -253,10 +236,7 @@ def protect(
     )
 
 
-def _repair(
-    table: CellTable, st: _State, report: AuditReport, rounds: int, protection: int, threshold: int,
-    cache: dict[bytes, list],
-) -> bool:
+def _repair(table: CellTable, st: _State, report: AuditReport, rounds: int) -> bool:
     """One partner per disclosed cell (whole constraints once convergence is slow)."""
     progressed = False
     for cell, kind in zip(report.disclosures["cell"], report.disclosures["kind"], strict=True):
@@ -275,7 +255,7 @@ def _repair(
                     st.add(int(j))
                     added = True
             if not added:
-                j = _partner_through_virtual(table, st, int(cell), protection, threshold, cache=cache)
+                j = _partner_through_virtual(table, st, int(cell))
                 if j is not None:
                     st.add(j)
                     added = True
@@ -289,7 +269,7 @@ def _repair(
                 progressed = True
                 break
         else:
-            j = _partner_through_virtual(table, st, int(cell), protection, threshold, cache=cache)
+            j = _partner_through_virtual(table, st, int(cell))
             if j is not None:
                 st.add(j)
                 progressed = True
