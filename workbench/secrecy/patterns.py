@@ -10,9 +10,9 @@ feasible too). Each pattern is the cheapest one on a neighbourhood of ``k`` (cel
 held still, which keeps the pattern valid for the whole table), found by HiGHS: the LP heuristic
 of Kelly, Golden and Assad that τ-Argus's optimal method also builds on.
 
-Certified amounts only grow as more cells are withheld, so one pass over the withheld cells —
-each cell solved only while its own certification falls short — protects them all; the audit
-then checks the result independently.
+Certified amounts only grow as more cells are withheld, so a cell is solved only while its own
+certification falls short; the secondary suppression asks for patterns only for the cells the
+audit recovers, and the audit then checks the result independently.
 """
 
 from __future__ import annotations

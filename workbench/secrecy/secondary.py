@@ -6,9 +6,13 @@ the withheld total rise), and conversely; where that room is below the protectio
 is withheld in it — the cheapest published cell that brings the missing room (small values
 first, commune and EPCI totals last), preferring partners whose other constraints already hold
 a withheld cell, which closes cycles instead of starting new ones and keeps blocks small. A
-constraint with a single withheld cell is the extreme case (no room at all). A population constraint whose withheld parts add up to fewer than the
-threshold gets one more partner. Then the attacker's audit runs, and every cell it still
-recovers gets a partner in its tightest constraint, until the audit is clean.
+constraint with a single withheld cell is the extreme case (no room at all). A population
+constraint whose withheld parts add up to fewer than the threshold gets one more partner. Then the attacker's audit runs (it certifies whole
+blocks with a few programmes), and every cell it still recovers gets a protection pattern
+(patterns.py): the cheapest cells whose withholding moves it by its requirement; a cell with
+no pattern, or a sum under the threshold, gets a partner in its tightest constraint. Solving
+patterns only for what the audit recovers keeps them few: on the peer tables the audit passes
+at once, on the demo a few hundred cells per theme need one.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from workbench.secrecy.audit import GROUP, AuditReport, audit
 from workbench.secrecy.patterns import PatternSolver
@@ -186,20 +191,10 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
         queue.append(row)
     for j in np.flatnonzero(table.close(st.w) & ~st.w):
         st.add(int(j))
-    # Protection patterns: every withheld cell gets a perturbation of withheld cells that
-    # moves it by its requirement (see patterns.py); the audit then only confirms.
+    # The audit decides; every cell it still recovers gets a protection pattern (patterns.py):
+    # the cheapest set of cells whose withholding moves it by its requirement. Solving only
+    # for disclosed cells keeps the programmes few (the audit certifies whole blocks at once).
     solver = PatternSolver(table, st.w, protection)
-    cells = np.flatnonzero(st.w & ~table.virtual & ~table.known)
-    targets = cells[np.lexsort((table.values[cells], ~primary[cells]))]  # primary, small first
-
-    def patterns(targets: np.ndarray) -> None:
-        solver.w |= st.w
-        added, _unsolved = solver.protect_all(targets)
-        for j in added:
-            if not st.w[j]:
-                st.add(j)
-
-    patterns(targets)
     rounds = 0
     cache: dict[bytes, list] = {}
     report = audit(table, st.w, protection, threshold, cache=cache)
@@ -210,8 +205,18 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
                 f"le secret secondaire n'a pas abouti après {max_rounds} tours : "
                 f"{len(report.disclosures)} donnée(s) encore recalculable(s)"
             )
-        before = st.w.copy()
-        progressed = _repair(table, st, report, rounds)
+        disclosed = report.disclosures
+        by_pattern = disclosed["kind"] != GROUP
+        solver.w |= st.w
+        targets = disclosed.loc[by_pattern, "cell"].to_numpy(dtype=np.int64)
+        added, unsolved = solver.protect_all(targets[np.argsort(table.values[targets], kind="stable")])
+        for j in added:
+            if not st.w[j]:
+                st.add(j)
+        left = disclosed[~by_pattern | disclosed["cell"].isin(unsolved)]
+        progressed = bool(added)
+        if len(left):
+            progressed = _repair(table, st, left, rounds) or progressed
         for j in np.flatnonzero(table.close(st.w) & ~st.w):
             st.add(int(j))
         if not progressed:
@@ -219,7 +224,6 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
                 "le secret secondaire ne trouve plus de donnée à masquer pour protéger "
                 f"{len(report.disclosures)} donnée(s) : la table ne peut pas être publiée"
             )
-        patterns(np.flatnonzero(st.w & ~before & ~table.virtual & ~table.known))
         report = audit(table, st.w, protection, threshold, cache=cache)
     secondary = st.w & ~primary & ~table.virtual & ~table.known
     status = np.where(primary, table.primary, np.where(secondary, "secondary", "published")).astype(object)
@@ -236,10 +240,10 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
     )
 
 
-def _repair(table: CellTable, st: _State, report: AuditReport, rounds: int) -> bool:
+def _repair(table: CellTable, st: _State, disclosures: pd.DataFrame, rounds: int) -> bool:
     """One partner per disclosed cell (whole constraints once convergence is slow)."""
     progressed = False
-    for cell, kind in zip(report.disclosures["cell"], report.disclosures["kind"], strict=True):
+    for cell, kind in zip(disclosures["cell"], disclosures["kind"], strict=True):
         rows = st.csc.indices[st.csc.indptr[cell] : st.csc.indptr[cell + 1]]
         if kind == GROUP:
             rows = [r for r in rows if table.population[r]]
