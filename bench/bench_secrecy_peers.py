@@ -4,7 +4,9 @@ Same synthetic tables for every tool (bench/peer_tables.py, docs: peers.md), rul
 under 11" only (zeros published, as τ-Argus has no 0 % rule). Each tool runs in its own child
 process; wall time is the tool's call only, memory is the child's peak RSS (ru_maxrss, which
 includes Python, pandas and the generated case: ``rss_before`` says how much was there
-before the call). Then OUR audit (workbench.secrecy.audit) judges every tool's output.
+before the call). Then OUR audit (workbench.secrecy.audit) judges every tool's output, at our
+requirement (±3) and at the one τ-Argus's FREQ(11,10) works to (±1); ``ours-1`` is our engine
+held to that same ±1, for a like-with-like count of the units withheld.
 
     .venv/bin/python bench/bench_secrecy_peers.py                       # small, medium
     .venv/bin/python bench/bench_secrecy_peers.py --cases large --peers ours
@@ -51,7 +53,10 @@ from workbench.secrecy.audit import EXACT, GROUP, INTERVAL  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PROTECTION = 3
-TOOLS = ("tauargus", "acro", "ours")
+# τ-Argus FREQ(11,10) asks for a protection interval of about 10 % of the threshold (~1 unit):
+# "ours-1" runs our engine at that requirement, so that units withheld compare like with like.
+PEER_PROTECTION = 1
+TOOLS = ("tauargus", "acro", "ours", "ours-1")
 
 TAU_METADATA = """<SEPARATOR> ";"
 region
@@ -170,9 +175,9 @@ def run_acro(case: PeerCase, threshold: int = THRESHOLD) -> pd.DataFrame:
     return out[["region", "category", "count", "status"]]
 
 
-def run_ours(table: CellTable) -> pd.DataFrame:
+def run_ours(table: CellTable, protection: int = PROTECTION) -> pd.DataFrame:
     """Our engine on the merged table; (region, category, count, status) per cell."""
-    result = protect(table, protection=PROTECTION, threshold=THRESHOLD)
+    result = protect(table, protection=protection, threshold=THRESHOLD)
     status = np.where(result.status == "published", "published", "secondary").astype(object)
     status[(table.primary != "")] = "primary"
     out = table.labels[["region", "category"]].copy()
@@ -183,10 +188,12 @@ def run_ours(table: CellTable) -> pd.DataFrame:
 
 
 def audit_figures(table: CellTable, withheld: np.ndarray) -> dict:
-    """What our audit recovers from a tool's withheld cells."""
+    """What our audit recovers from a tool's withheld cells (at ±3, and at the peer's ±1)."""
     rep = audit(table, withheld, protection=PROTECTION, threshold=THRESHOLD)
     kinds = rep.disclosures["kind"].value_counts()
+    at_peer = audit(table, withheld, protection=PEER_PROTECTION, threshold=THRESHOLD)
     return {
+        "audit_disclosures_p1": int(len(at_peer.disclosures)),
         "audit_exact": int(kinds.get(EXACT, 0)),
         "audit_interval": int(kinds.get(INTERVAL, 0)),
         "audit_group": int(kinds.get(GROUP, 0)),
@@ -216,7 +223,7 @@ def worker(tool: str, case_name: str, peer_audit: bool) -> dict:
         out = run_acro(case)
     else:
         try:
-            out = run_ours(table)
+            out = run_ours(table, PEER_PROTECTION if tool == "ours-1" else PROTECTION)
         except SecrecyError as exc:  # the engine refuses: report it with its time
             return {
                 "case": case_name, "tool": tool, "cells": table.n,
@@ -237,7 +244,7 @@ def worker(tool: str, case_name: str, peer_audit: bool) -> dict:
         "secondary": int(sec.sum()),
         "secondary_units": int(out.loc[sec, "count"].sum()),
     }
-    if tool == "ours":
+    if tool.startswith("ours"):
         fig["secondary_merged"] = fig["secondary"]
         fig["secondary_units_merged"] = fig["secondary_units"]
         rep = out.attrs["protection"].audit
@@ -262,7 +269,7 @@ def worker(tool: str, case_name: str, peer_audit: bool) -> dict:
         fig["secondary_units_merged"] = int(table.values[sec_merged].sum())
         shown = (table.primary != "") & ~withheld & ~table.virtual
         fig["primary_published"] = int(shown.sum())
-    if tool != "ours" and peer_audit:
+    if not tool.startswith("ours") and peer_audit:
         fig.update(audit_figures(table, withheld))
     return fig
 
@@ -291,7 +298,7 @@ def show(results: list[dict]) -> None:
     heads = [
         "cas / case", "outil / tool", "cellules", "durée (s)", "mémoire max (Mo)", "primaires",
         "secondaires", "unités masquées", "second. fusionnées", "unités fusionnées", "exactes", "intervalles", "sous le seuil",
-        "plus grand bloc", "durée / τ-Argus",
+        "recalculées à ±1", "plus grand bloc", "durée / τ-Argus",
     ]
     for h in heads:
         t.add_column(h, justify="right" if h not in heads[:2] else "left")
@@ -299,7 +306,7 @@ def show(results: list[dict]) -> None:
         if "error" in r:
             wall = f"{r['wall_s']:.2f}" if "wall_s" in r else ""
             t.add_row(r["case"], r["tool"], str(r.get("cells", "")), wall, "", str(r.get("primary", "")),
-                      f"échec : {r['error'][:90]}", *[""] * 8)
+                      f"échec : {r['error'][:90]}", *[""] * 9)
             continue
         ratio = ""
         if r["case"] in tau and tau[r["case"]]["wall_s"] > 0:
@@ -312,7 +319,8 @@ def show(results: list[dict]) -> None:
             r["case"], r["tool"], g("cells"), f"{r['wall_s']:.2f}", f"{r['peak_rss_mb']:.0f}",
             g("primary"), g("secondary"), g("secondary_units"), g("secondary_merged"),
             g("secondary_units_merged"), g("audit_exact"),
-            g("audit_interval"), g("audit_group"), g("audit_largest_block"), ratio,
+            g("audit_interval"), g("audit_group"), g("audit_disclosures_p1"),
+            g("audit_largest_block"), ratio,
         )
     Console(width=220).print(t)
 
@@ -320,7 +328,7 @@ def show(results: list[dict]) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cases", default="small,medium")
-    p.add_argument("--peers", default="tauargus,acro,ours")
+    p.add_argument("--peers", default="tauargus,acro,ours,ours-1")
     p.add_argument("--timeout", type=float, default=1800)
     p.add_argument("--no-peer-audit", action="store_true", help="skip our audit of peers' output")
     p.add_argument("--show", action="store_true", help="print the saved figures, run nothing")
