@@ -140,8 +140,9 @@ class PatternSolver:
             self.got_up[cells] = np.maximum(self.got_up[cells], np.clip(-y, 0, None))
             self.got_down[cells] = np.maximum(self.got_down[cells], np.clip(y, 0, None))
 
-    def protect_all(self, targets: np.ndarray) -> tuple[list[int], list[int]]:
-        """Patterns for ``targets`` and for every cell they add; returns (added, unsolved)."""
+    def protect_all(self, targets: np.ndarray, follow: bool = True) -> tuple[list[int], list[int]]:
+        """Patterns for ``targets`` (and, with ``follow``, for every cell they add); returns
+        (added, unsolved)."""
         queue = list(targets[::-1])
         added: list[int] = []
         unsolved: list[int] = []
@@ -165,7 +166,8 @@ class PatternSolver:
                 new = np.flatnonzero(grown)
                 self.w[new] = True
                 added.extend(int(j) for j in new)
-                queue.extend(int(j) for j in new if not self.t.virtual[j])
+                if follow:
+                    queue.extend(int(j) for j in new if not self.t.virtual[j])
                 if certified:
                     self.record(cells, y)
                 else:

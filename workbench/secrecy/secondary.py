@@ -17,6 +17,7 @@ at once, on the demo a few hundred cells per theme need one.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ from workbench.secrecy.audit import GROUP, AuditReport, audit
 from workbench.secrecy.patterns import PatternSolver
 from workbench.secrecy.table import CellTable
 
+log = logging.getLogger(__name__)
 ESCALATE_AFTER = 8  # repair rounds before whole constraints are withheld at once
 
 
@@ -198,6 +200,8 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
     rounds = 0
     cache: dict[bytes, list] = {}
     report = audit(table, st.w, protection, threshold, cache=cache)
+    log.debug("passe gloutonne et audit : %.1f s, %d cellules masquées, %d recalculables",
+              time.perf_counter() - t0, st.w.sum(), len(report.disclosures))
     while not report.ok:
         rounds += 1
         if rounds > max_rounds:
@@ -209,7 +213,9 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
         by_pattern = disclosed["kind"] != GROUP
         solver.w |= st.w
         targets = disclosed.loc[by_pattern, "cell"].to_numpy(dtype=np.int64)
-        added, unsolved = solver.protect_all(targets[np.argsort(table.values[targets], kind="stable")])
+        # The cells a pattern adds are moved by it: most need nothing more, the audit tells.
+        order = np.argsort(table.values[targets], kind="stable")
+        added, unsolved = solver.protect_all(targets[order], follow=False)
         for j in added:
             if not st.w[j]:
                 st.add(j)
@@ -225,6 +231,8 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
                 f"{len(report.disclosures)} donnée(s) : la table ne peut pas être publiée"
             )
         report = audit(table, st.w, protection, threshold, cache=cache)
+        log.debug("tour %d : %.1f s, %d motifs résolus, %d cellules ajoutées, %d recalculables",
+                  rounds, time.perf_counter() - t0, solver.solves, len(added), len(report.disclosures))
     secondary = st.w & ~primary & ~table.virtual & ~table.known
     status = np.where(primary, table.primary, np.where(secondary, "secondary", "published")).astype(object)
     status[table.virtual] = ""
