@@ -84,3 +84,31 @@ def test_static_map_has_every_area_once(base):
     names = {t.name for t in fig.data}
     labels = set(dictionary().indicator("fragilite").categories.values())
     assert names & labels
+
+
+def test_commune_change_sends_only_the_layers_that_depend_on_it(base, monkeypatch):
+    """At the commune scale, a new commune re-sends the résidences and the selected outline,
+    never the choropleth nor the outlines (the big GeoJSON layers)."""
+    monkeypatch.setenv("WORKBENCH_BASEMAP", "none")
+    m = ChoroplethMap(base)
+    v = base.latest()
+    m.show(v, "revenus", "<20", "commune")
+    sent: list[str] = []
+    for name in ("choropleth", "communes", "iris", "selection", "residences"):
+        getattr(m, name).observe(lambda _ch, n=name: sent.append(n), names="data")
+    res = base.areas(v, "residence")
+    first, second = (str(c) for c in res["commune"].value_counts().index[:2])
+    m.show(v, "revenus", "<20", "commune", commune=first)
+    assert set(sent) == {"selection", "residences"}
+    assert [f["properties"]["area_id"] for f in m.selection.data["features"]] == [first]
+    assert len(m.residences.data["features"]) == int((res["commune"] == first).sum())
+    sent.clear()
+    m.show(v, "revenus", "<20", "commune", commune=first)
+    assert sent == []  # nothing changed, nothing sent
+    m.show(v, "revenus", "<20", "commune", commune=second)
+    assert set(sent) == {"selection", "residences"}
+    sent.clear()
+    m.show(v, "revenus", "40-60", "commune", commune=second)
+    assert sent == ["choropleth"]
+    m.show(v, "revenus", "40-60", "commune")
+    assert m.selection.data["features"] == [] and m.residences.data["features"] == []

@@ -10,6 +10,7 @@ import pytest
 from workbench.config import source_mention
 from workbench.dictionary import dictionary
 from workbench.panels import (
+    PLOTLY_MIME,
     AttributionsPanel,
     Explorer,
     FichePanel,
@@ -118,3 +119,23 @@ def test_attribution_targets_verdicts(base):
     panel = AttributionsPanel(base)
     assert "wb-attributions" in panel._dom_classes
     assert panel.gauges.figure is not None
+
+
+def test_territory_change_redraws_charts_but_keeps_map_colours_and_table(base, offline):
+    e = Explorer(base, indicator="revenus", category="<20", scale="commune")
+    sent: list[str] = []
+    e.table.html.observe(lambda _ch: sent.append("table"), names="value")
+    e.map.map.choropleth.observe(lambda _ch: sent.append("choropleth"), names="data")
+    v = base.latest()
+    largest = base.areas(v, "residence")["commune"].value_counts().index[0]
+    commune = base.areas(v, "commune").set_index("area_id", drop=False).loc[largest]
+    e.territory.select("commune", commune.area_id)
+    assert sent == []
+    (evolution,) = e.evolution.out.outputs
+    spec = evolution["data"][PLOTLY_MIME]
+    assert spec["layout"]["title"]["text"] == f"Évolution — {commune['name']}"
+    assert spec["config"]["locale"] == "fr"
+    (comparison,) = e.comparison.out.outputs
+    assert commune["name"] in {t["name"] for t in comparison["data"][PLOTLY_MIME]["data"]}
+    e.scale.dropdown.value = "iris"
+    assert sent == ["choropleth", "table"]

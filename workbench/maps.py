@@ -147,13 +147,43 @@ def _features(frame: pd.DataFrame, props: list[str]) -> dict:
     return geo
 
 
+OUTLINE_STYLES = {
+    "commune": {"color": "#444", "weight": 1.2, "fillOpacity": 0},
+    "iris": {"color": "#888", "weight": 0.6, "fillOpacity": 0, "dashArray": "3"},
+}
+SELECTION_STYLE = {"color": "#d62728", "weight": 3, "fillOpacity": 0, "opacity": 0.9}
+
+
+def _no_features() -> dict:
+    return {"type": "FeatureCollection", "features": []}
+
+
 @functools.lru_cache(maxsize=16)
 def _outline_geojson(root: str, vintage: int, scale: str) -> str:
+    """Outlines of a scale, each feature pre-styled (``properties.style``).
+
+    A layer-level ``style`` makes ipyleaflet deep-copy and re-send the whole collection on
+    every assignment; styling the features once here lets an unchanged outline cost nothing.
+    """
     base = PublishedBase(root)
     areas = base.areas(vintage, scale)
     areas = areas[areas.geometry.notna()][["area_id", "name", "geometry"]].copy()
     areas["geometry"] = areas.geometry.boundary
-    return areas.to_json(drop_id=True)
+    geo = json.loads(areas.to_json(drop_id=True))
+    style = OUTLINE_STYLES.get(scale, OUTLINE_STYLES["commune"])
+    for feature in geo["features"]:
+        feature["properties"]["style"] = style
+    return json.dumps(geo)
+
+
+def _outline(root: str, vintage: int, scale: str, area_id: str | None = None) -> dict:
+    """A fresh dict of the outlines of a scale (or of one area of it, for the selection)."""
+    geo = json.loads(_outline_geojson(root, vintage, scale))
+    if area_id is not None:
+        geo["features"] = [f for f in geo["features"] if f["properties"]["area_id"] == area_id]
+        for feature in geo["features"]:
+            feature["properties"]["style"] = SELECTION_STYLE
+    return geo
 
 
 class ChoroplethMap:
@@ -185,12 +215,9 @@ class ChoroplethMap:
                                     hover_style={"weight": 3},
                                     name="Indicateur")
         self.choropleth.on_hover(self._on_hover)
-        self.communes = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
-                                  style={"color": "#444", "weight": 1.2, "fillOpacity": 0},
-                                  name="Communes")
-        self.iris = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
-                              style={"color": "#888", "weight": 0.6, "fillOpacity": 0,
-                                     "dashArray": "3"}, name="IRIS")
+        self.communes = L.GeoJSON(data=_no_features(), name="Communes")
+        self.iris = L.GeoJSON(data=_no_features(), name="IRIS")
+        self.selection = L.GeoJSON(data=_no_features(), name="Commune choisie")
         self.residences = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
                                     point_style={"radius": 4, "weight": 1, "color": "#222",
                                                  "fillOpacity": 0.8},
@@ -201,35 +228,69 @@ class ChoroplethMap:
                                                 "fillOpacity": 0.9},
                                    name="Équipements")
         self.equipment.on_hover(self._on_hover)
-        for layer in (self.choropleth, self.communes, self.residences):
+        for layer in (self.choropleth, self.communes, self.selection, self.residences):
             self.widget.add(layer)
         self.widget.add(L.LayersControl(position="topleft"))
         self.widget.observe(self._on_zoom, names="zoom")
         self.state: dict[str, Any] = {}
         self.frame: pd.DataFrame | None = None
+        self._drawn: dict[str, Any] = {}  # what each layer shows, to skip unchanged updates
 
     # -- updates -----------------------------------------------------------------------------
     def show(self, vintage: int, indicator: str, category: str, scale: str,
-             commune: str | None = None, fit: bool = True) -> pd.DataFrame:
-        """Draw one indicator category at one scale (optionally restricted to a commune)."""
+             commune: str | None = None, fit: bool = True) -> pd.DataFrame | None:
+        """Draw one indicator category at one scale (optionally restricted to a commune).
+
+        Only layers whose inputs changed are recomputed and sent: a change of commune at the
+        commune scale re-sends the résidences and the selected outline (a few kB), not the
+        choropleth nor the outlines (~200 kB on the demo).
+        """
         d = dictionary()
         self.state = {"vintage": vintage, "indicator": indicator, "category": category,
                       "scale": scale, "commune": commune}
-        if scale not in dictionary().indicator(indicator).scales or \
-                not d.scales[scale].get("geographic", False) or scale == "residence":
-            frame = map_frame(self.base, vintage, indicator, category, "commune", None) \
-                if "commune" in d.indicator(indicator).scales else None
+        ind = d.indicator(indicator)
+        if scale not in ind.scales or not d.scales[scale].get("geographic", False) \
+                or scale == "residence":
+            key = (vintage, indicator, category, "commune", None) \
+                if "commune" in ind.scales else None
         else:
-            frame = map_frame(self.base, vintage, indicator, category, scale, commune)
-        self.frame = frame
-        if frame is not None:
-            self.choropleth.data = _features(frame, ["area_id", "tooltip", "colour"])
-            self.legend.value = self._legend_html(frame, indicator, category)
-        self.communes.data = json.loads(_outline_geojson(str(self.base.root), vintage, "commune"))
+            key = (vintage, indicator, category, scale,
+                   commune if scale not in ("commune", "epci") else None)
+        if self._changed("choropleth", key):
+            try:
+                frame = map_frame(self.base, *key) if key is not None else None
+            except Exception:
+                del self._drawn["choropleth"]
+                raise
+            self.frame = frame
+            if frame is not None:
+                self.choropleth.data = _features(frame, ["area_id", "tooltip", "colour"])
+                self.legend.value = self._legend_html(frame, indicator, category)
+            else:  # not mapped at any scale: no stale colours from the previous indicator
+                self.choropleth.data = _no_features()
+                self.legend.value = ""
+            if fit and frame is not None and len(frame):
+                self.widget.center, self.widget.zoom = view_for(frame.total_bounds)
+        frame = self.frame
+        root = str(self.base.root)
+        if self._changed("communes", vintage):
+            self.communes.data = _outline(root, vintage, "commune")
+            self._drawn.pop("iris", None)
+            if self.iris in self.widget.layers:
+                self.iris.data = _outline(root, vintage, "iris")
+                self._drawn["iris"] = vintage
+        if self._changed("selection", (vintage, commune)):
+            self.selection.data = _outline(root, vintage, "commune", commune) if commune \
+                else _no_features()
         self._update_residences()
-        if fit and frame is not None and len(frame):
-            self.widget.center, self.widget.zoom = view_for(frame.total_bounds)
         return frame
+
+    def _changed(self, layer: str, key: Any) -> bool:
+        """Record what ``layer`` will show; False when it already shows exactly that."""
+        if layer in self._drawn and self._drawn[layer] == key:
+            return False
+        self._drawn[layer] = key
+        return True
 
     def _legend_html(self, frame: pd.DataFrame, indicator: str, category: str) -> str:
         ind = dictionary().indicator(indicator)
@@ -259,11 +320,13 @@ class ChoroplethMap:
 
     def _update_residences(self) -> None:
         res = self._residence_frame()
-        empty = {"type": "FeatureCollection", "features": []}
-        if res is None or res.empty:
-            self.residences.data = empty
-            return
         st = self.state
+        ids = tuple(res["area_id"]) if res is not None else ()
+        if not self._changed("residences", (st.get("vintage"), ids)):
+            return
+        if res is None or res.empty:
+            self.residences.data = _no_features()
+            return
         long = indicator_long(self.base, st["vintage"], "logements", "residence",
                               list(res["area_id"]))
         n = long.drop_duplicates("area_id").set_index("area_id")
@@ -313,8 +376,9 @@ class ChoroplethMap:
     def _on_zoom(self, change: dict) -> None:
         show_iris = change["new"] >= IRIS_ZOOM
         if show_iris and self.iris not in self.widget.layers and self.state:
-            self.iris.data = json.loads(_outline_geojson(str(self.base.root),
-                                                         self.state["vintage"], "iris"))
+            vintage = self.state["vintage"]
+            if self._changed("iris", vintage):
+                self.iris.data = _outline(str(self.base.root), vintage, "iris")
             self.widget.add(self.iris)
         elif not show_iris and self.iris in self.widget.layers:
             self.widget.remove(self.iris)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -352,8 +353,26 @@ class TerritoryPicker(_Selector):
         return self._current
 
 
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+PLOTLY_CONFIG = {"displaylogo": False, "locale": "fr"}
+
+
+def figure_output(fig) -> dict:  # noqa: ANN001 - a plotly go.Figure
+    """A figure as one ``display_data`` output for an ``Output`` widget's ``outputs``."""
+    spec = json.loads(fig.to_json())
+    spec["config"] = PLOTLY_CONFIG
+    title = fig.layout.title.text or "sans titre"
+    return {"output_type": "display_data", "metadata": {},
+            "data": {PLOTLY_MIME: spec, "text/plain": f"Graphique : {title}"}}
+
+
 class ChartPanel(W.VBox):
-    """A static plotly figure in an Output widget (re-rendered on ``show``)."""
+    """A static plotly figure in an Output widget (replaced on ``show``).
+
+    The figure is set as the widget's ``outputs`` from the kernel: one message of a few kB.
+    Printing it inside ``with out:`` instead makes the page capture the output and sync it
+    back, and the kernel echo it to the page again (~4 times the figure per change).
+    """
 
     def __init__(self, css: str = "wb-chart") -> None:
         self.out = W.Output()
@@ -365,13 +384,11 @@ class ChartPanel(W.VBox):
 
     def clear(self) -> None:
         self.figure = None
-        self.out.clear_output()
+        self.out.outputs = ()
 
-    def show(self, fig) -> None:
+    def show(self, fig) -> None:  # noqa: ANN001 - a plotly go.Figure
         self.figure = fig
-        self.out.clear_output(wait=True)
-        with self.out:
-            fig.show(config={"displaylogo": False, "locale": "fr"})
+        self.out.outputs = (figure_output(fig),)
 
 
 def table_html(long: pd.DataFrame, max_rows: int = 200) -> str:
@@ -497,6 +514,7 @@ class Explorer(W.VBox):
         self.table = TablePanel()
         self.export = ExportButton(self.views, self.title)
         self.error = _error_box()
+        self._table_key: tuple | None = None
         controls = _classed(W.HBox([W.VBox([self.vintage, self.scale, self.indicators]),
                                     self.territory]), "wb-controls")
         super().__init__([controls, self.error, self.map,
@@ -552,8 +570,16 @@ class Explorer(W.VBox):
         self.scale.restrict(geo_scales)
         t = self.territory.value
         vintage = self.vintage.value
-        self.map.show(vintage, ind_name, category, self.scale.value, t.commune if t else None)
-        self.table.show(self._long())
+        scale = self.scale.value
+        self.map.show(vintage, ind_name, category, scale, t.commune if t else None)
+        # the table lists the areas of the scale (within the commune below it): a change of
+        # territory at the commune scale leaves it as it is, and it is not re-sent
+        table_key = (vintage, ind_name, scale,
+                     t.commune if t is not None and scale not in ("commune", "epci") else None)
+        if table_key != self._table_key:
+            self._table_key = None
+            self.table.show(self._long())
+            self._table_key = table_key
         if t is not None and t.scale in ind.scales:
             chain = lineage(self.base, vintage, t.area_id, t.scale)
             self.comparison.show(comparison_chart(comparison_long(self.base, vintage, ind_name,
