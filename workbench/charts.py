@@ -79,6 +79,28 @@ def _wrap(text: str, width: int = 16) -> str:
     return "<br>".join(textwrap.wrap(str(text), width)) or str(text)
 
 
+def _legend_rows(names: list[str], width_px: int = 520) -> int:
+    """Rows a horizontal legend takes (an estimate: ~6.5 px a character, 40 px a symbol)."""
+    rows, used = 1, 0.0
+    for name in names:
+        w = 40 + 6.5 * len(name)
+        if used and used + w > width_px:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
+
+
+def _fix_margins(fig: go.Figure, bottom: int, legend_rows: int = 0) -> go.Figure:
+    """Margins set once instead of measured: plotly's auto-margins draw the figure twice
+    (and the page's PNG snapshot twice more), which was most of a territory change's cost."""
+    m = fig.layout.margin
+    fig.update_layout(margin={"l": 60, "r": 10, "t": m.t + 22 * legend_rows, "b": bottom,
+                              "autoexpand": False})
+    fig.update_xaxes(automargin=False)
+    fig.update_yaxes(automargin=False)
+    return fig
+
+
 def comparison_chart(long: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Grouped bars: one group per category, one bar per area (area, IRIS, commune, EPCI)."""
     d = dictionary()
@@ -87,12 +109,13 @@ def comparison_chart(long: pd.DataFrame, title: str | None = None) -> go.Figure:
         return _layout(fig, title or "Aucune donnée")
     ind = d.indicator(str(long["indicator"].iloc[0]))
     pct = ind.kind == "share"
+    labels = {c: _wrap(c, 13) for c in long["category_label"]} if ind.categories \
+        else {c: _wrap(ind.label, 13) for c in long["category_label"]}
     for i, (_area_id, rows) in enumerate(long.groupby("area_id", sort=False)):
         pub = rows[rows["status"] == "published"]
         fig.add_bar(
             name=str(rows["name"].iloc[0]),
-            x=[_wrap(c) for c in pub["category_label"]] if ind.categories
-            else [ind.label] * len(pub),
+            x=[labels[c] for c in pub["category_label"]],
             y=pub["value"] * (100 if pct else 1),
             text=pub["text"],
             textposition="outside",
@@ -100,8 +123,12 @@ def comparison_chart(long: pd.DataFrame, title: str | None = None) -> go.Figure:
             hovertemplate="%{x}<br>%{text}<extra>" + str(rows["name"].iloc[0]) + "</extra>",
         )
     fig.update_layout(barmode="group")
+    fig.update_xaxes(tickangle=0, tickfont={"size": 11})
     fig.update_yaxes(title="%" if pct else (ind.unit_label or ""), rangemode="tozero")
-    return _layout(fig, title or ind.label, height=420, note=_withheld_note(long))
+    _layout(fig, title or ind.label, height=420, note=_withheld_note(long))
+    lines = max((lab.count("<br>") + 1 for lab in labels.values()), default=1)
+    names = [str(n) for n in dict.fromkeys(long["name"])]
+    return _fix_margins(fig, bottom=16 + 14 * lines, legend_rows=_legend_rows(names))
 
 
 def evolution_chart(evo: pd.DataFrame, indicator: str, title: str | None = None) -> go.Figure:
@@ -119,6 +146,7 @@ def evolution_chart(evo: pd.DataFrame, indicator: str, title: str | None = None)
         textposition="top center",
         line={"color": PALETTE[0]},
         connectgaps=False,
+        cliponaxis=False,  # the value above the highest point stays readable
         name=ind.label,
     )
     withheld = evo[evo["status"] != "published"]
@@ -131,7 +159,7 @@ def evolution_chart(evo: pd.DataFrame, indicator: str, title: str | None = None)
     fig.update_yaxes(title="%" if pct else (ind.unit_label or ""), rangemode="tozero")
     if pub.empty:
         fig.update_yaxes(range=[0, 1])
-    return _layout(fig, title or ind.label, height=320, note=note)
+    return _fix_margins(_layout(fig, title or ind.label, height=320, note=note), bottom=55)
 
 
 def target_rows(base: PublishedBase, vintage: int, scale: str, area_id: str) -> pd.DataFrame:
