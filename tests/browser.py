@@ -92,14 +92,23 @@ _DRAWN_JS = """sel => {
   }
   return n;
 }"""
+# A cheap fingerprint of what the map draws: SVG path data and a sample of the canvas pixels
+# (PNG-encoding the canvas on every animation frame, as toDataURL does, starves a loaded page).
 _SIGNATURE_JS = """sel => {
   const root = document.querySelector(sel);
   if (!root) return '';
-  const paths = [...root.querySelectorAll('.leaflet-overlay-pane path')]
-    .map(p => p.getAttribute('d')).join('|');
-  const canvases = [...root.querySelectorAll('.leaflet-overlay-pane canvas')]
-    .map(c => c.toDataURL()).join('|');
-  return paths + '#' + canvases;
+  let h = 0;
+  const mix = v => { h = (Math.imul(h, 31) + v) | 0; };
+  for (const p of root.querySelectorAll('.leaflet-overlay-pane path')) {
+    const d = p.getAttribute('d') || '';
+    for (let i = 0; i < d.length; i++) mix(d.charCodeAt(i));
+  }
+  for (const c of root.querySelectorAll('.leaflet-overlay-pane canvas')) {
+    if (!c.width || !c.height) continue;
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < px.length; i += 4 * 5) mix(px[i] + 3 * px[i + 1] + 7 * px[i + 2] + 11 * px[i + 3]);
+  }
+  return String(h);
 }"""
 
 
@@ -115,13 +124,72 @@ def wait_map_drawn(page: Page, scope: str = ".wb-map", timeout: float = 60_000) 
 
 
 def map_signature(page: Page, scope: str = ".wb-map") -> str:
-    """What the map draws (SVG path data and canvas pixels), to tell whether it changed."""
+    """A fingerprint of what the map draws (SVG paths, canvas pixels), to tell a change."""
     return page.evaluate(_SIGNATURE_JS, scope)
 
 
-def wait_map_changed(page: Page, before: str, scope: str = ".wb-map",
+def wait_map_settled(page: Page, scope: str = ".wb-map", every_ms: int = 200,
                      timeout: float = 30_000) -> None:
-    page.wait_for_function(f"({_SIGNATURE_JS})({scope!r}) !== {before!r}", timeout=timeout)
+    """Wait until the map draws the same thing at two polls ``every_ms`` apart."""
+    page.evaluate("() => { window.__wbLastSig = null; }")
+    page.wait_for_function(
+        f"""sel => {{ const s = ({_SIGNATURE_JS})(sel);
+                     const same = window.__wbLastSig === s; window.__wbLastSig = s; return same; }}""",
+        arg=scope, polling=every_ms, timeout=timeout)
+
+
+# Installed before a territory change: stamps, in the page's own clock, the change event of the
+# dropdown and the first frames where (a) the evolution chart carries the new title and the
+# comparison chart a bar of the new area, (b) the map draws something else than before.
+_WATCH_JS = """([root, select, title, name, sig]) => {
+  const w = {t0: null, charts: null, map: null};
+  window.__wbWatch = w;
+  const scope = document.querySelector(root);
+  const before = sig(root + ' .wb-map');
+  scope.querySelector(select + ' select').addEventListener(
+    'change', () => { if (w.t0 === null) w.t0 = performance.now(); }, {capture: true, once: true});
+  const chartsDone = () => {
+    const t = scope.querySelector('.wb-chart-evolution .gtitle');
+    return t && (t.textContent || '').trim() === title
+      && [...scope.querySelectorAll('.wb-chart-comparison .legendtext')]
+        .some(e => (e.textContent || '').trim() === name);
+  };
+  const frame = () => {
+    if (w.t0 !== null) {
+      const now = performance.now();
+      if (w.charts === null && chartsDone()) w.charts = now - w.t0;
+      if (w.map === null && sig(root + ' .wb-map') !== before) w.map = now - w.t0;
+    }
+    if (w.charts === null || w.map === null) requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+}"""
+
+
+def change_territory(page: Page, select: str, contains: str, title: str, name: str,
+                     root: str = ".wb-explorer", timeout: float = 60_000) -> dict[str, float]:
+    """Choose the option of ``select`` containing ``contains`` and wait for the real result.
+
+    Returns seconds from the dropdown's change event to the first frame showing the charts of
+    the new area (evolution titled ``title``, a comparison bar named ``name``) and to the
+    first frame where the map draws differently. Both are measured from the same instant in
+    the page, so neither waits for the other.
+    """
+    page.wait_for_function(
+        "([sel, text]) => [...document.querySelectorAll(sel + ' select option')]"
+        ".some(o => o.textContent.includes(text))",
+        arg=[f"{root} {select}", contains], timeout=timeout,
+    )
+    loc = page.locator(f"{root} {select} select")
+    label = next(o for o in loc.locator("option").all_text_contents() if contains in o)
+    wait_map_settled(page, f"{root} .wb-map", timeout=timeout)  # the change alone moves it
+    page.evaluate(f"args => ({_WATCH_JS})([...args, {_SIGNATURE_JS}])",
+                  [root, select, title, name])
+    loc.select_option(label=label)
+    page.wait_for_function("() => window.__wbWatch.charts !== null"
+                           " && window.__wbWatch.map !== null", timeout=timeout)
+    marks = page.evaluate("() => window.__wbWatch")
+    return {"charts": marks["charts"] / 1000, "map": marks["map"] / 1000}
 
 
 def chart_titles(page: Page, scope: str = ".wb-chart") -> list[str]:

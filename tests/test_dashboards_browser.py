@@ -9,12 +9,11 @@ import openpyxl
 import pytest
 from browser import (
     assert_no_error_output,
+    change_territory,
     chart_titles,
     chromium,
     local_page,
-    map_signature,
     wait_chart_title,
-    wait_map_changed,
     wait_map_drawn,
 )
 from playwright.sync_api import Browser, Page
@@ -102,11 +101,11 @@ def test_changing_territory_changes_map_and_charts(page: Page, base) -> None:  #
     code, name = _largest_commune(base)
     wait_map_drawn(page, timeout=120_000)
     wait_chart_title(page, "Évolution", scope=".wb-chart-evolution", timeout=120_000)
-    before_map = map_signature(page)
     before_charts = chart_titles(page)
-    _choose(page, ".wb-territory-commune", f"({code})")
-    wait_chart_title(page, f"Évolution — {name}", scope=".wb-chart-evolution", exact=True)
-    wait_map_changed(page, before_map)
+    # waits on what the user sees (new titles, a bar of the commune, other map pixels), each
+    # condition checked on every frame from the change on: no sleep, no fixed order
+    change_territory(page, ".wb-territory-commune", f"({code})", f"Évolution — {name}", name,
+                     timeout=120_000)
     assert chart_titles(page) != before_charts
     assert name in page.locator(".wb-territory-label").inner_text()
     assert_no_error_output(page)
