@@ -95,6 +95,9 @@ def test_fiche_panel_guidance(base, offline):
     f = FichePanel(base, v, res)
     assert f.sheet is not None and f.sheet.residence_id == res
     assert "wb-fiche" in f._dom_classes
+    kinds = [next(iter(o["data"])) for o in f.body.outputs]
+    assert kinds == ["text/markdown"] + [PLOTLY_MIME] * 4  # sheet, 3 profiles, drivers
+    assert f.sheet.name in f.body.outputs[0]["data"]["text/markdown"]
     f.export.folder = offline
     wb = openpyxl.load_workbook(f.export.export())
     texts = [c for row in wb["Identité"].iter_rows(values_only=True) for c in row if c]

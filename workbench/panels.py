@@ -3,8 +3,9 @@
 Every panel is an ipywidgets box (so it can be displayed or nested directly), reads only the
 published base and carries stable CSS classes for styling and browser tests. Selectors expose
 their choice as a ``value`` property and accept ``on_change(callback)`` (callback with no
-argument). Plotly figures are static ``go.Figure`` shown in ``Output`` widgets (a
-``FigureWidget`` costs ~5 MB of JavaScript per view).
+argument). Plotly figures are static ``go.Figure`` set as the ``outputs`` of ``Output`` widgets
+from the kernel (a ``FigureWidget`` costs ~5 MB of JavaScript per view; printing into the
+Output makes the page sync the output back and the kernel echo it).
 
 Panels and CSS classes::
 
@@ -38,7 +39,6 @@ from dataclasses import dataclass
 
 import ipywidgets as W
 import pandas as pd
-from IPython.display import display
 
 from workbench.charts import comparison_chart, evolution_chart, targets_chart
 from workbench.config import paths, source_mention
@@ -630,24 +630,27 @@ class FichePanel(W.VBox):
         return views
 
     def refresh(self) -> None:
+        """Replace the sheet (outputs set from the kernel: no capture and echo round trip)."""
         from workbench.fiche import sheet_markdown
 
         t = self.picker.value
-        self.body.clear_output(wait=True)
-        with self.body:
-            if t is None or t.scale != "residence":
-                display(W.HTML("<p>Choisissez une résidence (commune puis résidence).</p>"))
-                self.sheet = None
-                return
-            self.sheet = residence_sheet(self.base, self.vintage, t.area_id)
-            from IPython.display import Markdown
-
-            display(Markdown(sheet_markdown(self.sheet)))
-            for name in ("revenus", "composition", "activite"):
-                long = self.sheet.profile[self.sheet.profile["indicator"] == name]
-                comparison_chart(long).show()
-            method = dictionary().indicator("fragilite").method or {}
-            self._drivers_chart(self.sheet.drivers, float(method.get("ratio_alert", 1.2))).show()
+        if t is None or t.scale != "residence":
+            self.sheet = None
+            hint = "Choisissez une résidence (commune puis résidence)."
+            self.body.outputs = ({"output_type": "display_data", "metadata": {},
+                                  "data": {"text/html": f"<p>{hint}</p>", "text/plain": hint}},)
+            return
+        self.sheet = residence_sheet(self.base, self.vintage, t.area_id)
+        text = sheet_markdown(self.sheet)
+        outputs = [{"output_type": "display_data", "metadata": {},
+                    "data": {"text/markdown": text, "text/plain": text}}]
+        for name in ("revenus", "composition", "activite"):
+            long = self.sheet.profile[self.sheet.profile["indicator"] == name]
+            outputs.append(figure_output(comparison_chart(long)))
+        method = dictionary().indicator("fragilite").method or {}
+        outputs.append(figure_output(
+            self._drivers_chart(self.sheet.drivers, float(method.get("ratio_alert", 1.2)))))
+        self.body.outputs = tuple(outputs)
 
 
 class AttributionsPanel(W.VBox):
