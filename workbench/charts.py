@@ -48,18 +48,31 @@ def light_template() -> go.layout.Template:
     )
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380, note: str = "") -> go.Figure:
-    """Common look; the source mention (and any withheld note) sit in the subtitle."""
+def _layout(fig: go.Figure, title: str, height: int = 380, note: str = "",
+            bottom: int | None = None, legend_rows: int = 0) -> go.Figure:
+    """Common look; the source mention (and any withheld note) sit in the subtitle.
+
+    With ``bottom``, the margins are set instead of measured: plotly's auto-margins draw the
+    figure twice (and the page's PNG snapshot of it twice more), which was most of the cost
+    of redrawing a chart on a territory change.
+    """
     sub = (f"<span style='color:#a33'>{note}</span><br>" if note else "") + source_mention()
+    top = 125 if note else 105
+    margin = {"l": 10, "r": 10, "t": top, "b": 40}
+    fixed = {}
+    if bottom is not None:
+        margin = {"l": 60, "r": 10, "t": top + 22 * legend_rows, "b": bottom, "autoexpand": False}
+        fixed = {"xaxis": {"automargin": False}, "yaxis": {"automargin": False}}
     fig.update_layout(
         title={"text": title, "x": 0, "subtitle": {"text": sub, "font": {"size": 10,
                                                                          "color": "#555"}}},
         height=height + (20 if note else 0),
-        margin={"l": 10, "r": 10, "t": 125 if note else 105, "b": 40},
+        margin=margin,
         template=light_template(),
         separators=", ",
         font={"family": "Marianne, Arial, sans-serif", "size": 12},
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        **fixed,
     )
     return fig
 
@@ -90,17 +103,6 @@ def _legend_rows(names: list[str], width_px: int = 520) -> int:
     return rows
 
 
-def _fix_margins(fig: go.Figure, bottom: int, legend_rows: int = 0) -> go.Figure:
-    """Margins set once instead of measured: plotly's auto-margins draw the figure twice
-    (and the page's PNG snapshot twice more), which was most of a territory change's cost."""
-    m = fig.layout.margin
-    fig.update_layout(margin={"l": 60, "r": 10, "t": m.t + 22 * legend_rows, "b": bottom,
-                              "autoexpand": False})
-    fig.update_xaxes(automargin=False)
-    fig.update_yaxes(automargin=False)
-    return fig
-
-
 def comparison_chart(long: pd.DataFrame, title: str | None = None) -> go.Figure:
     """Grouped bars: one group per category, one bar per area (area, IRIS, commune, EPCI)."""
     d = dictionary()
@@ -122,13 +124,13 @@ def comparison_chart(long: pd.DataFrame, title: str | None = None) -> go.Figure:
             marker_color=PALETTE[i % len(PALETTE)],
             hovertemplate="%{x}<br>%{text}<extra>" + str(rows["name"].iloc[0]) + "</extra>",
         )
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(tickangle=0, tickfont={"size": 11})
-    fig.update_yaxes(title="%" if pct else (ind.unit_label or ""), rangemode="tozero")
-    _layout(fig, title or ind.label, height=420, note=_withheld_note(long))
+    fig.update_layout(barmode="group", xaxis={"tickangle": 0, "tickfont": {"size": 11}},
+                      yaxis={"title": "%" if pct else (ind.unit_label or ""),
+                             "rangemode": "tozero"})
     lines = max((lab.count("<br>") + 1 for lab in labels.values()), default=1)
     names = [str(n) for n in dict.fromkeys(long["name"])]
-    return _fix_margins(fig, bottom=16 + 14 * lines, legend_rows=_legend_rows(names))
+    return _layout(fig, title or ind.label, height=420, note=_withheld_note(long),
+                   bottom=16 + 14 * lines, legend_rows=_legend_rows(names))
 
 
 def evolution_chart(evo: pd.DataFrame, indicator: str, title: str | None = None) -> go.Figure:
@@ -159,7 +161,7 @@ def evolution_chart(evo: pd.DataFrame, indicator: str, title: str | None = None)
     fig.update_yaxes(title="%" if pct else (ind.unit_label or ""), rangemode="tozero")
     if pub.empty:
         fig.update_yaxes(range=[0, 1])
-    return _fix_margins(_layout(fig, title or ind.label, height=320, note=note), bottom=55)
+    return _layout(fig, title or ind.label, height=320, note=note, bottom=55)
 
 
 def target_rows(base: PublishedBase, vintage: int, scale: str, area_id: str) -> pd.DataFrame:
