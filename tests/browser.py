@@ -123,11 +123,6 @@ def wait_map_drawn(page: Page, scope: str = ".wb-map", timeout: float = 60_000) 
     return map_drawn(page, scope)
 
 
-def map_signature(page: Page, scope: str = ".wb-map") -> str:
-    """A fingerprint of what the map draws (SVG paths, canvas pixels), to tell a change."""
-    return page.evaluate(_SIGNATURE_JS, scope)
-
-
 def wait_map_settled(page: Page, scope: str = ".wb-map", every_ms: int = 200,
                      timeout: float = 30_000) -> None:
     """Wait until the map draws the same thing at two polls ``every_ms`` apart."""
