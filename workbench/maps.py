@@ -4,8 +4,9 @@ The interactive map (``ChoroplethMap``) colours the areas of one scale by one in
 category; withheld areas are grey and hovering them shows the reason from the dictionary
 (« Secret statistique : moins de 11 ménages. ») in the info box. Commune outlines (and IRIS
 outlines at close zoom) are always drawn, so the map stays readable without tiles. Résidences
-appear as points sized by dwellings for the selected commune or at close zoom. An optional
-equipment layer colours résidences by distance to the nearest equipment of a family.
+appear as points sized by dwellings for the selected commune (outlined in red) or at close zoom.
+An optional equipment layer colours résidences by distance to the nearest equipment of a family.
+``show`` re-sends only the layers whose inputs changed, so a change of commune costs a few kB.
 
 The basemap comes from ``WORKBENCH_BASEMAP``: ``osm`` (OpenStreetMap, online) or ``none``
 (offline; the default when unset is ``osm``).
