@@ -71,7 +71,8 @@ class _Block:
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
         self.n = a.shape[1]
-        self.h.addVars(self.n, np.zeros(self.n), upper.astype(float))
+        self.lo, self.hi = np.zeros(self.n), upper.astype(float)
+        self.h.addVars(self.n, self.lo, self.hi)
         csr = a.tocsr()
         self.h.addRows(
             a.shape[0], b.astype(float), b.astype(float), csr.nnz,
@@ -90,6 +91,10 @@ class _Block:
             raise RuntimeError(f"programme linéaire de l'audit non résolu : {status}")
         return np.asarray(self.h.getSolution().col_value)
 
+    def bound(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Replace every column's bounds (``lo``/``hi`` over all columns)."""
+        self.h.changeColsBounds(self.n, self.idx, lo.astype(float), hi.astype(float))
+
 
 LOCAL_CHUNK = 300  # cells per local programme when certifying a large block piece by piece
 
@@ -97,8 +102,20 @@ LOCAL_CHUNK = 300  # cells per local programme when certifying a large block pie
 def _push(
     lp: _Block, pending: np.ndarray, need: np.ndarray, sense: float, max_solves: int = 10**9
 ) -> np.ndarray:
-    """Cells of ``pending`` that some optimum carries past ``need`` (batch objectives)."""
+    """Cells of ``pending`` that some optimum carries past ``need`` (batch objectives).
+
+    While pushing, each pending cell is held within its requirement (a cell pushed past it
+    certifies nothing more and holds back the others): a smaller feasible set, so whatever is
+    reached in it is reachable in the attacker's, and every optimum certifies more cells.
+    """
     certified = []
+    if len(pending):
+        lo, hi = lp.lo.copy(), lp.hi.copy()
+        if sense < 0:
+            hi[pending] = np.minimum(hi[pending], need[pending])
+        else:
+            lo[pending] = np.maximum(lo[pending], need[pending])
+        lp.bound(lo, hi)
     for _ in range(max_solves):
         if not len(pending):
             break
@@ -110,6 +127,7 @@ def _push(
             break
         certified.append(pending[done])
         pending = pending[~done]
+    lp.bound(lp.lo, lp.hi)
     return np.concatenate(certified) if certified else np.array([], dtype=int)
 
 
