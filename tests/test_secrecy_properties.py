@@ -18,12 +18,14 @@ from secrecy_cases import (
     VALID_STATUSES,
     Case,
     brute_force_disclosed,
+    brute_force_intervals,
     brute_force_small_groups,
     make_case,
 )
 
-from workbench.secrecy import audit, protect
-from workbench.secrecy.audit import GROUP
+from workbench.secrecy import CellTable, audit, protect
+from workbench.secrecy.audit import GROUP, _rectangles
+from workbench.secrecy.table import constraint_rows
 
 PROFILE = settings(
     max_examples=50, deadline=None, derandomize=True, database=None,
@@ -119,3 +121,53 @@ def test_audit_agrees_with_brute_force_on_tiny_tables(case: Case, data: st.DataO
     assert reported_groups <= bool(groups)  # every group the audit reports is real
     if groups:
         assert not report.ok
+
+
+def grid_table(values: np.ndarray) -> CellTable:
+    """A two-way table with its margins: ``values`` (r x c) plus a total column, row and corner."""
+    r, c = values.shape
+    full = np.zeros((r + 1, c + 1), dtype=np.int64)
+    full[:r, :c] = values
+    full[:r, c] = values.sum(axis=1)
+    full[r, :] = full[:r, :].sum(axis=0)
+    cell = np.arange((r + 1) * (c + 1)).reshape(r + 1, c + 1)
+    totals = [cell[i, c] for i in range(r + 1)] + [cell[r, j] for j in range(c)]
+    parts = [list(cell[i, :c]) for i in range(r + 1)] + [list(cell[:r, j]) for j in range(c)]
+    a = constraint_rows(totals, parts, full.size)
+    return CellTable(values=full.ravel(), constraints=a, primary=np.full(full.size, "", dtype=object))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.data())
+def test_rectangle_proofs_never_exceed_the_exact_intervals(data: st.DataObject) -> None:
+    """What the audit proves without a programme (rectangles of withheld cells) is never more
+    than the attacker's exact interval allows (scipy linprog)."""
+    r, c = data.draw(st.integers(2, 4)), data.draw(st.integers(2, 4))
+    values = np.array(data.draw(st.lists(st.integers(0, 9), min_size=r * c, max_size=r * c)))
+    table = grid_table(values.reshape(r, c))
+    withheld = np.array(data.draw(st.lists(st.booleans(), min_size=table.n, max_size=table.n)))
+    w_idx = np.flatnonzero(withheld)
+    aw = table.constraints[:, w_idx].tocsr()
+    aw = aw[np.diff(aw.indptr) > 0]
+    v = table.values[w_idx].astype(float)
+    exact = brute_force_intervals(table, withheld)
+    # With a degenerate hash every pair looks alike: the exact check must still reject.
+    for weight in (None, np.zeros(aw.shape[0], dtype=np.uint64)):
+        up, down = _rectangles(aw, v, np.full(len(w_idx), 1e9), weight)
+        for pos, cell in enumerate(w_idx):
+            lo, hi = exact[int(cell)]
+            assert v[pos] + up[pos] <= hi + 1e-9
+            assert v[pos] - down[pos] >= lo - 1e-9
+
+
+def test_a_rectangle_of_withheld_cells_is_proven_without_a_programme() -> None:
+    """Four withheld cells of two rows and two columns, each of at least 3: every one can move
+    by 3 (the rectangle's smallest), so the audit needs no linear programme at all."""
+    table = grid_table(np.array([[4, 20, 7], [30, 5, 9], [12, 14, 40]]))
+    cell = np.arange(16).reshape(4, 4)
+    withheld = np.zeros(table.n, dtype=bool)
+    withheld[[cell[0, 0], cell[0, 2], cell[1, 0], cell[1, 2]]] = True  # 4, 7, 30, 9
+    report = audit(table, withheld, protection=3, threshold=11)
+    assert report.ok and report.lp_solves == 0
+    withheld[cell[1, 0]] = False  # three cells: each row and column has a single unknown
+    assert not audit(table, withheld, protection=3, threshold=11).ok

@@ -8,8 +8,10 @@ ceiling of a share's category is its base). It also reports a
 population constraint whose withheld parts have a derivable sum between 1 and threshold - 1
 (two withheld résidences holding 7 households between them, say).
 
-The work is split into blocks: connected components of withheld cells linked by constraints
-that contain them. Within a block, one linear programme (HiGHS) is solved repeatedly with a
+First, cells whose requirement a rectangle of withheld cells already proves (two pairs of
+cells that differ the same way across the constraints, moved against each other) are set
+aside without any programme. The rest is split into blocks: connected components of withheld
+cells linked by constraints that contain them. Within a block, one linear programme (HiGHS) is solved repeatedly with a
 changing objective: an optimum of "push all pending cells up" certifies every cell it lifts
 past its requirement at once; the few cells left get their own exact bound, which is where a
 disclosure is found. The verdict is complete: every withheld cell is bounded, none sampled.
@@ -94,6 +96,106 @@ class _Block:
     def bound(self, lo: np.ndarray, hi: np.ndarray) -> None:
         """Replace every column's bounds (``lo``/``hi`` over all columns)."""
         self.h.changeColsBounds(self.n, self.idx, lo.astype(float), hi.astype(float))
+
+
+RECTANGLE_ROW_MAX = 40  # rows with more withheld cells give no pairs (quadratic, rarely needed)
+
+
+def _rectangles(
+    aw: sparse.csr_matrix, v: np.ndarray, room: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far each withheld cell can provably move up and down by a rectangle of withheld cells.
+
+    A rectangle is four withheld cells k, a, b, d with ``col(k) - col(a) - col(b) + col(d) = 0``
+    (k and a share a constraint, as do b and d, and the two pairs differ the same way — two
+    résidences of one IRIS piece × two categories, say). Moving k and d by +t and a and b by -t
+    keeps every constraint, so the attacker cannot tell the true table from the moved one: a
+    proof, found without any programme. Pairs are matched through a linear hash of their
+    columns (random 64-bit weights per row, so equal hashes mean equal columns but for a
+    negligible chance) and every rectangle used is then checked exactly. Cells it cannot prove
+    go to the programmes as before.
+    """
+    n_rows, n = aw.shape
+    up = np.zeros(n)
+    down = np.zeros(n)
+    if weight is None:  # tests pass a degenerate hash to exercise the exact check
+        rng = np.random.default_rng(20261123)
+        weight = rng.integers(1, 2**63, size=n_rows, dtype=np.int64).astype(np.uint64)
+    csc = aw.tocsc()
+    coef = csc.data.astype(np.int64).astype(np.uint64)  # -1 wraps: arithmetic modulo 2**64
+    with np.errstate(over="ignore"):
+        terms = weight[csc.indices] * coef
+        h = np.zeros(n, dtype=np.uint64)
+        nnz = np.diff(csc.indptr)
+        has = nnz > 0
+        h[has] = np.add.reduceat(terms, csc.indptr[:-1][has])
+    # Pairs of cells with the same sign in one row.
+    sizes = np.diff(aw.indptr)
+    first, second = [], []
+    for size in np.unique(sizes[(sizes >= 2) & (sizes <= RECTANGLE_ROW_MAX)]):
+        rows = np.flatnonzero(sizes == size)
+        starts = aw.indptr[rows][:, None] + np.arange(size)
+        cells, signs = aw.indices[starts], aw.data[starts]
+        i, j = np.triu_indices(size, 1)
+        same = signs[:, i] == signs[:, j]
+        first.append(cells[:, i][same])
+        second.append(cells[:, j][same])
+    x, y = (np.concatenate(first), np.concatenate(second)) if first else ([], [])
+    if not len(x):
+        return up, down
+    with np.errstate(over="ignore"):
+        key = h[y] - h[x]
+    # Capacity of a pair moved "x up, y down" (rise) and "x down, y up" (fall).
+    rise = np.minimum(room[x], v[y])
+    fall = np.minimum(v[x], room[y])
+    order = np.argsort(key, kind="stable")
+    key, x, y, rise, fall = key[order], x[order], y[order], rise[order], fall[order]
+    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    group = np.repeat(np.arange(len(start)), np.diff(np.r_[start, len(key)]))
+    # The best partner of each pair: the other pair of its group with the largest capacity.
+    partner_fall = _best_other(fall, group, start)
+    partner_rise = _best_other(rise, group, start)
+    # Check each rectangle exactly (hash collisions, pairs sharing a cell).
+    for partner in (partner_fall, partner_rise):
+        use = np.flatnonzero(partner >= 0)
+        if not len(use):
+            continue
+        p = partner[use]
+        k, a, b, d = x[use], y[use], x[p], y[p]
+        distinct = (k != b) & (k != d) & (a != b) & (a != d)
+        m = len(use)
+        moves = sparse.csc_matrix(
+            (np.tile([1.0, -1.0, -1.0, 1.0], m), (np.stack([k, a, b, d], 1).ravel(), np.repeat(np.arange(m), 4))),
+            shape=(n, m),
+        )
+        residual = np.asarray(abs(aw @ moves).sum(axis=0)).ravel()
+        good = distinct & (residual == 0)
+        use, p, k, a, b, d = use[good], p[good], k[good], a[good], b[good], d[good]
+        if partner is partner_fall:  # k up, a down (the pair rises); b down, d up (partner falls)
+            t = np.minimum(rise[use], fall[p])
+            np.maximum.at(up, k, t), np.maximum.at(down, a, t)
+            np.maximum.at(down, b, t), np.maximum.at(up, d, t)
+        else:  # k down, a up (the pair falls); b up, d down (partner rises)
+            t = np.minimum(fall[use], rise[p])
+            np.maximum.at(down, k, t), np.maximum.at(up, a, t)
+            np.maximum.at(up, b, t), np.maximum.at(down, d, t)
+    return up, down
+
+
+def _best_other(capacity: np.ndarray, group: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """For each item, the index of the item of largest capacity among the others of its group
+    (-1 when it is alone). Items are sorted by group; ``start`` is where each group begins."""
+    n = len(capacity)
+    order = np.lexsort((-capacity, group))  # by group, largest capacity first
+    first_of_group = order[start]
+    size = np.diff(np.r_[start, n])
+    second = np.full(len(start), -1)
+    has_two = size >= 2
+    second[has_two] = order[start[has_two] + 1]
+    best = first_of_group[group]
+    out = np.where(best == np.arange(n), second[group], best)
+    out[size[group] < 2] = -1
+    return out
 
 
 LOCAL_CHUNK = 300  # cells per local programme when certifying a large block piece by piece
@@ -251,6 +353,8 @@ def audit(
     v = values[w_idx].astype(float)
     need_hi = np.minimum(np.minimum(v + protection, upper_all), table.ceiling[w_idx])
     need_lo = np.maximum(v - protection, 0.0)
+    rect_up, rect_down = _rectangles(aw, v, upper_all - v)
+    proven = {-1.0: rect_up >= need_hi - v - 1e-9, 1.0: rect_down >= v - need_lo - 1e-9}
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_blocks + 1))
     aw_csc = aw.tocsc()
@@ -268,7 +372,7 @@ def audit(
             continue  # in no constraint with a known total: nothing to derive it from
         if len(cols) == 1:
             c = cols[0]
-            if protect[c]:
+            if protect[c] and (need_hi[c] > v[c] or need_lo[c] < v[c]):  # else nothing to hide
                 found.append((int(w_idx[c]), int(v[c]), v[c], v[c], EXACT))
             continue
         key = w_idx[cols].tobytes()
@@ -277,12 +381,14 @@ def audit(
             continue
         before = len(found)
         local_protect = np.flatnonzero(protect[cols])
-        certified = {-1.0: np.zeros(len(cols), dtype=bool), 1.0: np.zeros(len(cols), dtype=bool)}
-        if len(cols) > 2 * LOCAL_CHUNK:
+        certified = {sense: proven[sense][cols].copy() for sense in proven}
+        unproven = local_protect[~(certified[-1.0] & certified[1.0])[local_protect]]
+        if len(cols) > 2 * LOCAL_CHUNK and len(unproven):
             up_ok, down_ok, k_solves = _certify_locally(
-                sub, rhs, upper_all[cols], v[cols], need_hi[cols], need_lo[cols], local_protect
+                sub, rhs, upper_all[cols], v[cols], need_hi[cols], need_lo[cols], unproven
             )
-            certified = {-1.0: up_ok, 1.0: down_ok}
+            certified[-1.0] |= up_ok
+            certified[1.0] |= down_ok
             solves += k_solves
         lp = None
         graph = None
