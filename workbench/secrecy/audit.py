@@ -31,6 +31,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components
 from workbench.secrecy.table import CellTable
 
 EXACT, INTERVAL, GROUP = "exacte", "intervalle", "somme sous le seuil"
+UNPROVEN = "non prouvée"  # a quick audit (exact=False) could not prove it safe: maybe disclosed
 
 
 @dataclass
@@ -319,12 +320,17 @@ def audit(
     protection: int = 3,
     threshold: int = 11,
     cache: dict[bytes, list] | None = None,
+    exact: bool = True,
 ) -> AuditReport:
     """Play the attacker on ``table`` with ``withheld`` cells; report every disclosure.
 
     ``cache`` (optional, for repeated audits of the same table) remembers the verdict of each
     block by its set of withheld cells: a block's constraints and published totals depend on
-    nothing else, so an unchanged block need not be solved again.
+    nothing else, so an unchanged block need not be solved again (give each mode its own).
+    With ``exact=False`` the cells the batch programmes cannot prove safe are reported as
+    ``UNPROVEN`` without bounding each one on its own (the costly part when there are many):
+    a quick pass for the suppression's rounds. A quick report with nothing in it is a complete
+    proof all the same; anything else needs the exact audit's word.
     """
     t0 = time.perf_counter()
     # The attacker knows public counts whatever their display status.
@@ -400,6 +406,10 @@ def audit(
             if len(pending):
                 done = _push(lp, pending, need, sense)
                 pending = np.setdiff1d(pending, done)
+            if not exact:
+                found.extend((int(w_idx[cols[k]]), int(v[cols[k]]), np.nan, np.nan, UNPROVEN)
+                             for k in pending)
+                continue
             for k in pending:
                 # Bound each remaining cell on its own: near it first (sound both ways), then
                 # on the whole block when the neighbourhood cannot decide.

@@ -196,11 +196,19 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
     # The audit decides; every cell it still recovers gets a protection pattern (patterns.py):
     # the cheapest set of cells whose withholding moves it by its requirement. Solving only
     # for disclosed cells keeps the programmes few (the audit certifies whole blocks at once).
+    # Rounds run on the quick audit (cells it cannot prove are treated as disclosed: a pattern
+    # made of withheld cells alone adds nothing); the exact audit is asked only when a quick
+    # round adds nothing. Either way the last word is a report with nothing in it.
     solver = PatternSolver(table, st.w, protection)
     rounds = 0
-    cache: dict[bytes, list] = {}
-    report = audit(table, st.w, protection, threshold, cache=cache)
-    log.debug("passe gloutonne et audit : %.1f s, %d cellules masquées, %d recalculables",
+    caches: dict[bool, dict[bytes, list]] = {True: {}, False: {}}
+
+    def check(exact: bool) -> AuditReport:
+        return audit(table, st.w, protection, threshold, cache=caches[exact], exact=exact)
+
+    exact = False
+    report = check(exact)
+    log.debug("passe gloutonne et audit : %.1f s, %d cellules masquées, %d non prouvées",
               time.perf_counter() - t0, st.w.sum(), len(report.disclosures))
     while not report.ok:
         rounds += 1
@@ -219,20 +227,23 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
         for j in added:
             if not st.w[j]:
                 st.add(j)
-        left = disclosed[~by_pattern | disclosed["cell"].isin(unsolved)]
+        # An unproven cell without a pattern may be safe all the same: the exact audit says.
+        left = disclosed[~by_pattern | (exact & disclosed["cell"].isin(unsolved))]
         progressed = bool(added)
         if len(left):
             progressed = _repair(table, st, left, rounds) or progressed
         for j in np.flatnonzero(table.close(st.w) & ~st.w):
             st.add(int(j))
-        if not progressed:
+        if not progressed and exact:
             raise SecrecyError(
                 "le secret secondaire ne trouve plus de donnée à masquer pour protéger "
                 f"{len(report.disclosures)} donnée(s) : la table ne peut pas être publiée"
             )
-        report = audit(table, st.w, protection, threshold, cache=cache)
-        log.debug("tour %d : %.1f s, %d motifs résolus, %d cellules ajoutées, %d recalculables",
-                  rounds, time.perf_counter() - t0, solver.solves, len(added), len(report.disclosures))
+        exact = not progressed
+        report = check(exact)
+        log.debug("tour %d : %.1f s, %d motifs résolus, %d cellules ajoutées, %d %s",
+                  rounds, time.perf_counter() - t0, solver.solves, len(added), len(report.disclosures),
+                  "recalculables" if exact else "non prouvées")
     secondary = st.w & ~primary & ~table.virtual & ~table.known
     status = np.where(primary, table.primary, np.where(secondary, "secondary", "published")).astype(object)
     status[table.virtual] = ""
