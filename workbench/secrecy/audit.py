@@ -327,8 +327,8 @@ def audit(
     ``cache`` (optional, for repeated audits of the same table) remembers the verdict of each
     block by its set of withheld cells: a block's constraints and published totals depend on
     nothing else, so an unchanged block need not be solved again (give each mode its own).
-    With ``exact=False`` the cells the batch programmes cannot prove safe are reported as
-    ``UNPROVEN`` without bounding each one on its own (the costly part when there are many):
+    With ``exact=False`` the cells of large blocks that the batch programmes cannot prove safe
+    are reported as ``UNPROVEN`` without bounding each one on the whole block (the costly part):
     a quick pass for the suppression's rounds. A quick report with nothing in it is a complete
     proof all the same; anything else needs the exact audit's word.
     """
@@ -406,7 +406,7 @@ def audit(
             if len(pending):
                 done = _push(lp, pending, need, sense)
                 pending = np.setdiff1d(pending, done)
-            if not exact:
+            if not exact and len(cols) > 2 * LOCAL_CHUNK:  # small blocks: exact is cheap
                 found.extend((int(w_idx[cols[k]]), int(v[cols[k]]), np.nan, np.nan, UNPROVEN)
                              for k in pending)
                 continue
