@@ -39,14 +39,11 @@ class PatternSolver:
         self.w = np.asarray(withheld, dtype=bool).copy()
         self.csr = table.constraints.tocsr()
         self.csc = table.constraints.tocsc()
-        v = table.values.astype(float)
-        big = float(max(table.values.sum(), 1) * 10)
         # Public counts cannot move, nor can cells that must never be withheld (infinite cost).
         fixed = (table.known & ~table.virtual) | (~np.isfinite(table.cost) & ~self.w)
-        self.up = np.where(fixed, 0.0, np.minimum(table.upper, big) - v)
-        self.down = np.where(fixed, 0.0, v)
-        self.need_up = np.clip(np.minimum(np.minimum(protection, self.up), table.ceiling - v), 0, None)
-        self.need_down = np.minimum(float(protection), v)
+        self.up = np.where(fixed, 0.0, table.room_up())
+        self.down = np.where(fixed, 0.0, table.values.astype(float))
+        self.need_up, self.need_down = table.requirement(protection)  # asked of targets only
         self.got_up = np.zeros(table.n)
         self.got_down = np.zeros(table.n)
         self.radius = radius

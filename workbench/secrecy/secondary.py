@@ -56,11 +56,9 @@ class _State:
         self.csc = table.constraints.tocsc()
         self.count = np.asarray((self.csr != 0) @ self.w.astype(np.int64)).ravel()
         self.p = protection
-        big = float(max(table.values.sum(), 1) * 10)
         self.down = table.values.astype(float)  # how far a cell can fall (to 0)
-        self.up = np.minimum(table.upper, big) - table.values  # how far it can rise
-        self.need_up = np.maximum(np.minimum(np.minimum(protection, self.up), table.ceiling - table.values), 0)
-        self.need_down = np.minimum(protection, self.down)
+        self.up = table.room_up()  # how far it can rise
+        self.need_up, self.need_down = table.requirement(protection)
 
     def row(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         start, end = self.csr.indptr[row], self.csr.indptr[row + 1]

@@ -71,6 +71,17 @@ class CellTable:
             out |= new
         return out
 
+    def room_up(self) -> np.ndarray:
+        """How far each cell can rise (its public upper bound, else a bound far above the table)."""
+        big = float(max(self.values.sum(), 1) * 10)
+        return np.minimum(self.upper, big) - self.values
+
+    def requirement(self, protection: int) -> tuple[np.ndarray, np.ndarray]:
+        """How far each withheld cell must be able to move up and down for the attacker not to
+        pin it: ``protection`` either way, within its room and its ceiling (never below 0)."""
+        up = np.clip(np.minimum(np.minimum(protection, self.room_up()), self.ceiling - self.values), 0, None)
+        return up, np.minimum(float(protection), self.values.astype(float))
+
     @property
     def n(self) -> int:
         return len(self.values)
