@@ -150,7 +150,7 @@ def read_sheet(path: Path, sheet: str, columns: Sequence[Column]) -> pd.DataFram
                 path, f"une feuille nommée « {sheet} »",
                 f"feuille absente (feuilles présentes : {', '.join(names) or 'aucune'})",
             )
-        df = book.parse(sheet, dtype=str, keep_default_na=False, na_values=[])
+        df = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False, na_values=[])
     df.columns = [str(c).strip() for c in df.columns]
     mapping = resolve_columns(list(df.columns), columns, path.name)
     df = df[list(mapping.values())].rename(columns={v: k for k, v in mapping.items()})
