@@ -51,6 +51,10 @@ class PatternSolver:
         self.solves = 0
         self._relaxed: _Model | None = None
         self.hinted = np.zeros(table.n, dtype=bool)  # given a relaxed pattern (not certified)
+        # (cell, direction) with no pattern on any neighbourhood: published cells may join a
+        # pattern at a price, so whether one exists does not depend on what is withheld — not
+        # worth solving again each round (the exact audit and its repair decide).
+        self.failed: set[tuple[int, float]] = set()
 
     def missing(self, k: int) -> list[float]:
         """Directions (+1 up, -1 down) in which cell ``k`` is not yet certified."""
@@ -148,7 +152,12 @@ class PatternSolver:
             for sense in self.missing(k):
                 if sense not in self.missing(k):
                     continue  # certified meanwhile by the other direction's pattern
+                if (k, sense) in self.failed:
+                    unsolved.append(k)
+                    continue
                 found = self.solve(k, sense)
+                if found is None:
+                    self.failed.add((k, sense))
                 certified = found is not None
                 if found is None and not self.hinted[k] and (~self.t.virtual).sum() <= RELAXED_MAX_CELLS:
                     found = self.solve_relaxed(k, sense)
