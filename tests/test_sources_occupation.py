@@ -54,7 +54,7 @@ def test_rows_are_joined_to_rpls_and_unmatched_rows_reported(logements):
 
 
 def test_wrong_sheet(tmp_path):
-    df = pd.read_excel(XLSX, sheet_name="occupation", dtype=str)
+    df = pd.read_excel(XLSX, sheet_name="occupation", dtype=str, engine="openpyxl")
     path = write_sheet(tmp_path / "b.xlsx", df, sheet="Feuil1")
     with pytest.raises(SourceError) as exc:
         read_occupation_file(path)
@@ -80,7 +80,7 @@ def test_unknown_code_in_ods(tmp_path):
 
 
 def test_missing_column(tmp_path):
-    df = pd.read_excel(XLSX, sheet_name="occupation", dtype=str).drop(columns="REPONDU")
+    df = pd.read_excel(XLSX, sheet_name="occupation", dtype=str, engine="openpyxl").drop(columns="REPONDU")
     path = write_sheet(tmp_path / "b.xlsx", df)
     with pytest.raises(SourceError) as exc:
         read_occupation_file(path)
@@ -88,7 +88,7 @@ def test_missing_column(tmp_path):
 
 
 def test_out_of_bounds_age(tmp_path):
-    df = pd.read_excel(XLSX, sheet_name="occupation", dtype=str)
+    df = pd.read_excel(XLSX, sheet_name="occupation", dtype=str, engine="openpyxl")
     df.loc[0, "AGE_TITULAIRE"] = "7"
     path = write_sheet(tmp_path / "b.xlsx", df)
     with pytest.raises(SourceError) as exc:
@@ -97,7 +97,7 @@ def test_out_of_bounds_age(tmp_path):
 
 
 def test_duplicate_id_within_a_file(tmp_path):
-    df = pd.read_excel(XLSX, sheet_name="occupation", dtype=str)
+    df = pd.read_excel(XLSX, sheet_name="occupation", dtype=str, engine="openpyxl")
     df.loc[2, "IDENT_REP"] = "A000000001"
     path = write_sheet(tmp_path / "b.xlsx", df)
     with pytest.raises(SourceError) as exc:

@@ -88,11 +88,15 @@ def map_frame(base: PublishedBase, vintage: int, indicator: str, category: str, 
     cells = long.drop_duplicates("area_id").set_index("area_id")
     frame = areas[["area_id", "name", "geometry"]].copy()
     frame = frame[frame.geometry.notna()]
-    frame["status"] = frame["area_id"].map(cells["status"]).fillna("")
+    def text_of(column: str, missing: str = "") -> pd.Series:
+        # object first: an indicator with no cell here maps to all-NaN floats
+        return frame["area_id"].map(cells[column]).astype(object).fillna(missing)
+
+    frame["status"] = text_of("status")
     frame["value"] = frame["area_id"].map(cells["value"])
-    frame["text"] = frame["area_id"].map(cells["text"]).fillna("Pas de donnée")
-    frame["explanation"] = frame["area_id"].map(cells["explanation"]).fillna("")
-    frame["category"] = frame["area_id"].map(cells["category"]).fillna("")
+    frame["text"] = text_of("text", "Pas de donnée")
+    frame["explanation"] = text_of("explanation")
+    frame["category"] = text_of("category")
     published = frame["status"] == "published"
     if ind.kind == "class":
         frame["colour"] = [CLASS_COLORS.get(c, NO_DATA_COLOR) for c in frame["category"]]

@@ -139,8 +139,8 @@ def iris_table(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def qpv_table(gdf: gpd.GeoDataFrame, communes: gpd.GeoDataFrame | None) -> pd.DataFrame:
     """QPV with the '|'-joined communes they touch (from the layer, else by intersection)."""
-    listed = gdf["insee_com"] if "insee_com" in gdf else pd.Series(None, index=gdf.index)
-    joined = listed.fillna("").astype(str).map(
+    listed = gdf["insee_com"] if "insee_com" in gdf else pd.Series("", index=gdf.index, dtype=object)
+    joined = listed.astype(object).fillna("").astype(str).map(
         lambda s: "|".join(sorted(set(re.findall(r"\d[\dAB]\d{3}", s))))
     )
     if communes is not None and (joined == "").any():
