@@ -205,6 +205,7 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
         return audit(table, st.w, protection, threshold, cache=caches[exact], exact=exact)
 
     exact = False
+    exact_rounds = 0  # repairs escalate on these only (quick rounds repair sums alone)
     report = check(exact)
     log.debug("passe gloutonne et audit : %.1f s, %d cellules masquées, %d non prouvées",
               time.perf_counter() - t0, st.w.sum(), len(report.disclosures))
@@ -227,9 +228,10 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
                 st.add(j)
         # An unproven cell without a pattern may be safe all the same: the exact audit says.
         left = disclosed[~by_pattern | (exact & disclosed["cell"].isin(unsolved))]
+        exact_rounds += exact
         progressed = bool(added)
         if len(left):
-            progressed = _repair(table, st, left, rounds) or progressed
+            progressed = _repair(table, st, left, exact_rounds) or progressed
         for j in np.flatnonzero(table.close(st.w) & ~st.w):
             st.add(int(j))
         if not progressed and exact:
