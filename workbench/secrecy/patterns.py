@@ -50,6 +50,7 @@ class PatternSolver:
         self.max_cells = max_cells
         self.solves = 0
         self._relaxed: _Model | None = None
+        self._whole: _Model | None = None
         self.hinted = np.zeros(table.n, dtype=bool)  # given a relaxed pattern (not certified)
         # (cell, direction) with no pattern on any neighbourhood: published cells may join a
         # pattern at a price, so whether one exists does not depend on what is withheld — not
@@ -98,6 +99,15 @@ class PatternSolver:
                 return found
         return None
 
+    def solve_whole(self, k: int, sense: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """The cheapest pattern on the whole table: costly (seconds at full size), kept for the
+        cells the audit finds disclosed and no neighbourhood protects — a high-level cell whose
+        pattern crosses to another commune, say, when the breadth-first neighbourhoods filled
+        up with cells that cannot move the right way."""
+        if self._whole is None:
+            self._whole = self._model(np.arange(self.t.n))
+        return self._run(self._whole, k, sense)
+
     def solve_relaxed(self, k: int, sense: float) -> tuple[np.ndarray, np.ndarray] | None:
         """A pattern on the published cells alone, ignoring the virtual pieces' constraints.
 
@@ -141,9 +151,12 @@ class PatternSolver:
             self.got_up[cells] = np.maximum(self.got_up[cells], np.clip(-y, 0, None))
             self.got_down[cells] = np.maximum(self.got_down[cells], np.clip(y, 0, None))
 
-    def protect_all(self, targets: np.ndarray, follow: bool = True) -> tuple[list[int], list[int]]:
+    def protect_all(
+        self, targets: np.ndarray, follow: bool = True, thorough: bool = False
+    ) -> tuple[list[int], list[int]]:
         """Patterns for ``targets`` (and, with ``follow``, for every cell they add); returns
-        (added, unsolved)."""
+        (added, unsolved). ``thorough``: where no neighbourhood holds a pattern, try the whole
+        table (for cells known to be disclosed: too costly for mere suspects)."""
         queue = list(targets[::-1])
         added: list[int] = []
         unsolved: list[int] = []
@@ -153,11 +166,13 @@ class PatternSolver:
                 if sense not in self.missing(k):
                     continue  # certified meanwhile by the other direction's pattern
                 if (k, sense) in self.failed:
-                    unsolved.append(k)
-                    continue
-                found = self.solve(k, sense)
-                if found is None:
-                    self.failed.add((k, sense))
+                    found = self.solve_whole(k, sense) if thorough else None
+                else:
+                    found = self.solve(k, sense)
+                    if found is None:
+                        self.failed.add((k, sense))
+                        if thorough:
+                            found = self.solve_whole(k, sense)
                 certified = found is not None
                 if found is None and not self.hinted[k] and (~self.t.virtual).sum() <= RELAXED_MAX_CELLS:
                     found = self.solve_relaxed(k, sense)
