@@ -151,17 +151,16 @@ class PatternSolver:
             self.got_up[cells] = np.maximum(self.got_up[cells], np.clip(-y, 0, None))
             self.got_down[cells] = np.maximum(self.got_down[cells], np.clip(y, 0, None))
 
-    def protect_all(
-        self, targets: np.ndarray, follow: bool = True, thorough: bool = False
-    ) -> tuple[list[int], list[int]]:
-        """Patterns for ``targets`` (and, with ``follow``, for every cell they add); returns
-        (added, unsolved). ``thorough``: where no neighbourhood holds a pattern, try the whole
-        table (for cells known to be disclosed: too costly for mere suspects)."""
-        queue = list(targets[::-1])
+    def protect_all(self, targets: np.ndarray, thorough: bool = False) -> tuple[list[int], list[int]]:
+        """Patterns for ``targets``; returns (cells added, targets left unsolved).
+
+        The cells a pattern adds are not targets in turn: the pattern moves them already, and
+        the next audit tells whether they need more. ``thorough``: where no neighbourhood holds
+        a pattern, try the whole table (for cells known to be disclosed: too costly for mere
+        suspects)."""
         added: list[int] = []
         unsolved: list[int] = []
-        while queue:
-            k = int(queue.pop())
+        for k in (int(j) for j in targets):
             for sense in self.missing(k):
                 if sense not in self.missing(k):
                     continue  # certified meanwhile by the other direction's pattern
@@ -187,8 +186,6 @@ class PatternSolver:
                 new = np.flatnonzero(grown)
                 self.w[new] = True
                 added.extend(int(j) for j in new)
-                if follow:
-                    queue.extend(int(j) for j in new if not self.t.virtual[j])
                 if certified:
                     self.record(cells, y)
                 else:

@@ -220,9 +220,8 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
         by_pattern = disclosed["kind"] != GROUP
         solver.w |= st.w
         targets = disclosed.loc[by_pattern, "cell"].to_numpy(dtype=np.int64)
-        # The cells a pattern adds are moved by it: most need nothing more, the audit tells.
-        order = np.argsort(table.values[targets], kind="stable")
-        added, unsolved = solver.protect_all(targets[order], follow=False, thorough=exact)
+        order = np.argsort(table.values[targets], kind="stable")  # small cells first
+        added, unsolved = solver.protect_all(targets[order], thorough=exact)
         for j in added:
             if not st.w[j]:
                 st.add(j)
