@@ -190,9 +190,12 @@ def _not_at_scale(residences: pd.DataFrame, d: Dictionary, vintage: int) -> pd.D
     )
 
 
-def _protect_timed(*args: Any) -> tuple[sa.ThemeResult, float]:
+def _protect_timed(
+    counts: Counts, areas: AreaSet, theme: str, d: Dictionary, rules: Rules,
+    atom_upper: pd.Series | None,
+) -> tuple[sa.ThemeResult, float]:
     t = time.perf_counter()
-    result = sa.protect_theme(*args[:5], atom_upper=args[5])
+    result = sa.protect_theme(counts, areas, theme, d, rules, atom_upper=atom_upper)
     return result, time.perf_counter() - t
 
 

@@ -216,19 +216,19 @@ class ChoroplethMap:
         mention = W.HTML(f"<small>{source_mention()}</small>")
         mention.add_class("wb-map-mention")
         self.widget.add(L.WidgetControl(widget=mention, position="bottomleft"))
-        self.choropleth = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
+        self.choropleth = L.GeoJSON(data=_no_features(),
                                     hover_style={"weight": 3},
                                     name="Indicateur")
         self.choropleth.on_hover(self._on_hover)
         self.communes = L.GeoJSON(data=_no_features(), name="Communes")
         self.iris = L.GeoJSON(data=_no_features(), name="IRIS")
         self.selection = L.GeoJSON(data=_no_features(), name="Commune choisie")
-        self.residences = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
+        self.residences = L.GeoJSON(data=_no_features(),
                                     point_style={"radius": 4, "weight": 1, "color": "#222",
                                                  "fillOpacity": 0.8},
                                     name="Résidences")
         self.residences.on_hover(self._on_hover)
-        self.equipment = L.GeoJSON(data={"type": "FeatureCollection", "features": []},
+        self.equipment = L.GeoJSON(data=_no_features(),
                                    point_style={"radius": 5, "weight": 1, "color": "#222",
                                                 "fillOpacity": 0.9},
                                    name="Équipements")

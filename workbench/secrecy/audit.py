@@ -11,8 +11,8 @@ population constraint whose withheld parts have a derivable sum between 1 and th
 First, cells whose requirement a rectangle of withheld cells already proves (two pairs of
 cells that differ the same way across the constraints, moved against each other) are set
 aside without any programme. The rest is split into blocks: connected components of withheld
-cells linked by constraints that contain them. Within a block, one linear programme (HiGHS) is solved repeatedly with a
-changing objective: an optimum of "push all pending cells up" certifies every cell it lifts
+cells linked by constraints that contain them. Within a block, one linear programme (HiGHS) is
+solved repeatedly with a changing objective: an optimum of "push all pending cells up" certifies every cell it lifts
 past its requirement at once; the few cells left get their own exact bound, which is where a
 disclosure is found. The verdict is complete: every withheld cell is bounded, none sampled.
 """
@@ -141,7 +141,8 @@ def _rectangles(
         same = signs[:, i] == signs[:, j]
         first.append(cells[:, i][same])
         second.append(cells[:, j][same])
-    x, y = (np.concatenate(first), np.concatenate(second)) if first else ([], [])
+    none = np.empty(0, dtype=aw.indices.dtype)
+    x, y = np.concatenate([none, *first]), np.concatenate([none, *second])
     if not len(x):
         return up, down
     with np.errstate(over="ignore"):
@@ -386,10 +387,11 @@ def audit(
             found.extend(cache[key])
             continue
         before = len(found)
+        large = len(cols) > 2 * LOCAL_CHUNK  # certified piece by piece, decided near each cell
         local_protect = np.flatnonzero(protect[cols])
         certified = {sense: proven[sense][cols].copy() for sense in proven}
         unproven = local_protect[~(certified[-1.0] & certified[1.0])[local_protect]]
-        if len(cols) > 2 * LOCAL_CHUNK and len(unproven):
+        if large and len(unproven):
             up_ok, down_ok, k_solves = _certify_locally(
                 sub, rhs, upper_all[cols], v[cols], need_hi[cols], need_lo[cols], unproven
             )
@@ -406,7 +408,7 @@ def audit(
             if len(pending):
                 done = _push(lp, pending, need, sense)
                 pending = np.setdiff1d(pending, done)
-            if not exact and len(cols) > 2 * LOCAL_CHUNK:  # small blocks: exact is cheap
+            if not exact and large:  # small blocks: exact is cheap
                 found.extend((int(w_idx[cols[k]]), int(v[cols[k]]), np.nan, np.nan, UNPROVEN)
                              for k in pending)
                 continue
@@ -414,7 +416,7 @@ def audit(
                 # Bound each remaining cell on its own: near it first (sound both ways), then
                 # on the whole block when the neighbourhood cannot decide.
                 verdict = None
-                if len(cols) > 2 * LOCAL_CHUNK:
+                if large:
                     if graph is None:
                         graph = ((abs(sub).T @ abs(sub)).tocsr(), sub.tocsc())
                     verdict = _decide_near(sub, rhs, upper_all[cols], v[cols], need, k, sense, graph)

@@ -131,7 +131,7 @@ class PatternSolver:
 
     def _run(self, model: _Model, k: int, sense: float) -> tuple[np.ndarray, np.ndarray] | None:
         cells = model.cells
-        at = int(np.searchsorted(cells, k)) if cells[0] != k else 0
+        at = int(np.flatnonzero(cells == k)[0])
         free = self.w[cells] | self.t.virtual[cells]
         cost = np.where(free, WITHHELD_COST, np.minimum(self.t.cost[cells].astype(float), 1e12))
         cost[self.t.virtual[cells]] = 0.0

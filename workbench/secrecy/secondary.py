@@ -7,12 +7,14 @@ is withheld in it — the cheapest published cell that brings the missing room (
 first, commune and EPCI totals last), preferring partners whose other constraints already hold
 a withheld cell, which closes cycles instead of starting new ones and keeps blocks small. A
 constraint with a single withheld cell is the extreme case (no room at all). A population
-constraint whose withheld parts add up to fewer than the threshold gets one more partner. Then the attacker's audit runs (it certifies whole
-blocks with a few programmes), and every cell it still recovers gets a protection pattern
-(patterns.py): the cheapest cells whose withholding moves it by its requirement; a cell with
-no pattern, or a sum under the threshold, gets a partner in its tightest constraint. Solving
-patterns only for what the audit recovers keeps them few: on the peer tables the audit passes
-at once, on the demo a few hundred cells per theme need one.
+constraint whose withheld parts add up to fewer than the threshold gets one more partner.
+
+Then the attacker's audit runs (it certifies whole blocks with a few programmes), and every
+cell it does not prove safe gets a protection pattern (patterns.py): the cheapest cells whose
+withholding moves it by its requirement; a disclosed cell with no pattern, or a sum under the
+threshold, gets a partner in its tightest constraint. Solving patterns only for what the audit
+leaves keeps them few: on the peer tables the audit passes at once, on the demo a few hundred
+cells per theme need one.
 """
 
 from __future__ import annotations
