@@ -24,7 +24,7 @@ from secrecy_cases import (
 )
 
 from workbench.secrecy import CellTable, audit, protect
-from workbench.secrecy.audit import GROUP, _rectangles
+from workbench.secrecy.audit import GROUP, Proofs, _rectangles
 from workbench.secrecy.table import constraint_rows
 
 PROFILE = settings(
@@ -126,6 +126,24 @@ def test_audit_agrees_with_brute_force_on_tiny_tables(case: Case, data: st.DataO
     assert reported_groups <= bool(groups)  # every group the audit reports is real
     if groups:
         assert not report.ok
+
+
+@PROFILE
+@given(geographies(max_residences=6, shares=False), st.data())
+def test_proofs_carried_between_audits_only_where_withholding_grew(case: Case, data: st.DataObject) -> None:
+    """Proofs kept from an audit of fewer withheld cells give the same verdict as a fresh audit
+    (withholding more only widens the attacker's intervals); on a withheld set that is not a
+    superset they are dropped, so a cell safe among more withheld cells is caught again."""
+    n = case.n_real
+    more = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=min(8, n), unique=True))
+    fewer = data.draw(st.lists(st.sampled_from(more), max_size=len(more), unique=True))
+    proofs = Proofs.none(case.table.n)
+    for chosen in (fewer, more, fewer):  # grows, then shrinks back
+        withheld = case.table.virtual.copy()
+        withheld[chosen] = True
+        report = audit(case.table, withheld, RULES.protection, RULES.threshold, proofs=proofs)
+        flagged = set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
+        assert flagged == brute_force_disclosed(case.table, withheld, RULES.protection)
 
 
 def grid_table(values: np.ndarray) -> CellTable:

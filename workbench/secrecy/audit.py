@@ -15,6 +15,8 @@ cells linked by constraints that contain them. Within a block, one linear progra
 solved repeatedly with a changing objective: an optimum of "push all pending cells up" certifies every cell it lifts
 past its requirement at once; the few cells left get their own exact bound, which is where a
 disclosure is found. The verdict is complete: every withheld cell is bounded, none sampled.
+When a suppression only ever adds withheld cells, what one audit proves stays proven
+(``Proofs``), so its later audits bound only the new and the still unproven cells.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class AuditReport:
     largest_block: int
     seconds: float
     lp_solves: int = 0
+    carried: int = 0  # withheld cells already proven safe both ways by earlier audits (Proofs)
 
     def summary(self) -> dict:
         return {
@@ -54,6 +57,7 @@ class AuditReport:
             "blocks": self.blocks,
             "largest_block": self.largest_block,
             "lp_solves": self.lp_solves,
+            "carried": self.carried,
             "seconds": round(self.seconds, 2),
         }
 
@@ -97,6 +101,25 @@ class _Block:
     def bound(self, lo: np.ndarray, hi: np.ndarray) -> None:
         """Replace every column's bounds (``lo``/``hi`` over all columns)."""
         self.h.changeColsBounds(self.n, self.idx, lo.astype(float), hi.astype(float))
+
+
+@dataclass
+class Proofs:
+    """Withheld cells the audit has proven safe, per direction, and under which withheld set.
+
+    Withholding more cells only widens the attacker's feasible set (a point feasible before
+    stays feasible with each newly withheld cell at its true value), so a cell once proven
+    stays proven for every superset: repeated audits of a growing suppression skip it. Given
+    a withheld set that is not a superset, the audit starts again from nothing.
+    """
+
+    withheld: np.ndarray  # the (effective) withheld mask the proofs hold for
+    up: np.ndarray  # proven able to rise to its requirement
+    down: np.ndarray  # proven able to fall to its requirement
+
+    @classmethod
+    def none(cls, n: int) -> Proofs:
+        return cls(np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
 
 
 RECTANGLE_ROW_MAX = 40  # rows with more withheld cells give no pairs (quadratic, rarely needed)
@@ -322,6 +345,7 @@ def audit(
     threshold: int = 11,
     cache: dict[bytes, list] | None = None,
     exact: bool = True,
+    proofs: Proofs | None = None,
 ) -> AuditReport:
     """Play the attacker on ``table`` with ``withheld`` cells; report every disclosure.
 
@@ -331,7 +355,9 @@ def audit(
     With ``exact=False`` the cells of large blocks that the batch programmes cannot prove safe
     are reported as ``UNPROVEN`` without bounding each one on the whole block (the costly part):
     a quick pass for the suppression's rounds. A quick report with nothing in it is a complete
-    proof all the same; anything else needs the exact audit's word.
+    proof all the same; anything else needs the exact audit's word. ``proofs`` (optional)
+    carries the cells proven safe by earlier audits of a subset of ``withheld`` (see
+    ``Proofs``) and receives this audit's.
     """
     t0 = time.perf_counter()
     # The attacker knows public counts whatever their display status.
@@ -362,6 +388,14 @@ def audit(
     need_lo = np.maximum(v - protection, 0.0)
     rect_up, rect_down = _rectangles(aw, v, upper_all - v)
     proven = {-1.0: rect_up >= need_hi - v - 1e-9, 1.0: rect_down >= v - need_lo - 1e-9}
+    carried = 0
+    if proofs is not None:
+        if (proofs.withheld & ~withheld).any():  # not a superset: earlier proofs do not hold
+            proofs.up[:], proofs.down[:] = False, False
+        proofs.withheld = withheld.copy()
+        carried = int((proofs.up[w_idx] & proofs.down[w_idx] & protect).sum())
+        proven[-1.0] |= proofs.up[w_idx]
+        proven[1.0] |= proofs.down[w_idx]
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_blocks + 1))
     aw_csc = aw.tocsc()
@@ -407,6 +441,7 @@ def audit(
                 lp = _Block(sub, rhs, upper_all[cols])
             if len(pending):
                 done = _push(lp, pending, need, sense)
+                certified[sense][done] = True
                 pending = np.setdiff1d(pending, done)
             if not exact and large:  # small blocks: exact is cheap
                 found.extend((int(w_idx[cols[k]]), int(v[cols[k]]), np.nan, np.nan, UNPROVEN)
@@ -428,11 +463,16 @@ def audit(
                     interval = None if ok else tuple(sorted((xk, lp.optimum(-weights)[k])))
                 else:
                     interval = verdict if verdict != "ok" else None
-                if interval is not None:
+                if interval is None:
+                    certified[sense][k] = True
+                else:
                     lo, hi = interval
                     kind = EXACT if abs(hi - lo) < 0.5 else INTERVAL
                     found.append((int(w_idx[cols[k]]), int(v[cols[k]]), lo, hi, kind))
         solves += lp.solves if lp is not None else 0
+        if proofs is not None:
+            proofs.up[w_idx[cols]] |= certified[-1.0]
+            proofs.down[w_idx[cols]] |= certified[1.0]
         if cache is not None:
             cache[key] = found[before:]
     disclosures = pd.DataFrame(found, columns=["cell", "value", "lower", "upper", "kind"])
@@ -445,4 +485,5 @@ def audit(
         largest_block=int(largest),
         seconds=time.perf_counter() - t0,
         lp_solves=solves,
+        carried=carried,
     )
