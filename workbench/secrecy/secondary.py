@@ -94,6 +94,36 @@ class _State:
                     worst = (int(k), float(missing), upward)
         return worst
 
+    def short_rows(self, threshold: int) -> np.ndarray:
+        """Rows that ``deficit`` (or the population rule) would act on now, all at once.
+
+        A row's deficit depends only on its own withheld cells, so a row left out here cannot
+        need anything until a cell of it is withheld (and ``add`` queues it then).
+        """
+        hidden = self.w[self.csr.indices]
+        coef = self.csr.data.astype(float)
+        row = np.repeat(np.arange(self.csr.shape[0]), np.diff(self.csr.indptr))
+        k = self.csr.indices
+        part, total = hidden & (coef > 0), hidden & (coef < 0)
+        m = self.csr.shape[0]
+
+        def per_row(mask: np.ndarray, x: np.ndarray) -> np.ndarray:
+            return np.bincount(row, weights=np.where(mask, x[k], 0.0), minlength=m)
+
+        p_down, p_up = per_row(part, self.down), per_row(part, self.up)
+        t_down, t_up = per_row(total, self.down), per_row(total, self.up)
+        room_up = np.where(part, p_down[row] - self.down[k] + t_up[row], p_up[row])
+        room_down = np.where(part, p_up[row] - self.up[k] + t_down[row], p_down[row])
+        short = hidden & ~self.t.virtual[k] & (
+            (self.need_up[k] - room_up > 1e-9) | (self.need_down[k] - room_down > 1e-9)
+        )
+        rows = np.zeros(m, dtype=bool)
+        rows[row[short]] = True
+        sums = per_row(part, self.t.values.astype(float))
+        no_total = np.bincount(row, weights=total, minlength=m) == 0
+        rows |= self.t.population & no_total & (sums >= 1) & (sums < threshold)
+        return rows & (self.count >= 1)
+
     def partner(self, row: int, exclude: int | None = None, missing: tuple[int, float, bool] | None = None) -> int | None:
         """The cheapest published cell of a constraint to withhold with the others.
 
@@ -175,7 +205,7 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
     t0 = time.perf_counter()
     primary = (table.primary != "") & ~table.virtual
     st = _State(table, table.initial_withheld(), protection)
-    queue = list(np.flatnonzero(st.count >= 1))
+    queue = list(np.flatnonzero(st.short_rows(threshold)))
     while queue:
         row = queue.pop()
         missing = st.deficit(row)
