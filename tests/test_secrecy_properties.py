@@ -9,6 +9,8 @@ must equal an exact brute force with scipy ``linprog``.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -126,6 +128,28 @@ def test_audit_agrees_with_brute_force_on_tiny_tables(case: Case, data: st.DataO
     assert reported_groups <= bool(groups)  # every group the audit reports is real
     if groups:
         assert not report.ok
+
+
+@PROFILE
+@given(geographies(max_residences=6, shares=False), st.data())
+def test_large_block_shortcuts_agree_with_brute_force(case: Case, data: st.DataObject) -> None:
+    """The shortcuts for large blocks (local programmes with the rest held still, decisions
+    on a neighbourhood) give the exact verdict too: shrunk here so that tiny blocks use them."""
+    audit_module = sys.modules[audit.__module__]
+    saved = audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK
+    audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = 2, 3  # "large" beyond 4 cells
+    try:
+        n = case.n_real
+        chosen = data.draw(st.lists(st.integers(0, n - 1), min_size=min(5, n), max_size=min(10, n), unique=True))
+        withheld = case.table.virtual.copy()
+        withheld[chosen] = True
+        report = audit(case.table, withheld, RULES.protection, RULES.threshold)
+        quick = audit(case.table, withheld, RULES.protection, RULES.threshold, exact=False)
+    finally:
+        audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = saved
+    flagged = set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
+    assert flagged == brute_force_disclosed(case.table, withheld, RULES.protection)
+    assert flagged <= set(quick.disclosures.loc[quick.disclosures["kind"] != GROUP, "cell"].astype(int))
 
 
 @PROFILE

@@ -28,9 +28,9 @@ import highspy
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.sparse.csgraph import breadth_first_order, connected_components
+from scipy.sparse.csgraph import connected_components
 
-from workbench.secrecy.table import CellTable
+from workbench.secrecy.table import CellTable, index_ranges, near
 
 EXACT, INTERVAL, GROUP = "exacte", "intervalle", "somme sous le seuil"
 UNPROVEN = "non prouvée"  # a quick audit (exact=False) could not prove it safe: maybe disclosed
@@ -223,7 +223,9 @@ def _best_other(capacity: np.ndarray, group: np.ndarray, start: np.ndarray) -> n
     return out
 
 
-LOCAL_CHUNK = 300  # cells per local programme when certifying a large block piece by piece
+LOCAL_CHUNK = 300  # cells near a cell when deciding it on its neighbourhood
+CERTIFY_CHUNK = 5000  # cells per local programme when certifying a large block piece by piece
+BATCH_COLUMNS = 400  # small blocks are bounded together in programmes of about this size
 
 
 def _push(
@@ -264,37 +266,43 @@ def _certify_locally(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Certify cells of a large block with small programmes; returns (up ok, down ok, solves).
 
-    The cells outside a chunk are held at their true values: any point feasible for the chunk
-    is then feasible for the whole block, so a cell lifted past its requirement there is
-    certified for good (the shortcut is sound; cells it cannot certify go to the exact pass).
-    Chunks follow a breadth-first order of the block so that linked cells sit together, and a
-    second, shifted chunking covers cells cut off at a chunk border.
+    Each programme covers the ``CERTIFY_CHUNK`` cells nearest (breadth first) to a cell not yet
+    certified and pushes every uncertified cell in it at once. The cells outside are held at
+    their true values: any point feasible there is feasible for the whole block, so a cell
+    lifted past its requirement is certified for good (sound; what it cannot certify goes on
+    to the whole block).
     """
     n = sub.shape[1]
-    adjacency = (abs(sub).T @ abs(sub)).tocsr()
-    order = breadth_first_order(adjacency, 0, directed=False, return_predecessors=False)
-    if len(order) < n:  # not connected through these rows: append the rest
-        order = np.concatenate([order, np.setdiff1d(np.arange(n), order)])
+    csc = sub.tocsc()
     up_ok = np.zeros(n, dtype=bool)
     down_ok = np.zeros(n, dtype=bool)
+    todo = np.zeros(n, dtype=bool)
+    todo[cells] = True
+    inside = np.zeros(n, dtype=bool)
     solves = 0
-    csc = sub.tocsc()
-    for offset in (0, LOCAL_CHUNK // 2):
-        starts = [0, *range(offset or LOCAL_CHUNK, n, LOCAL_CHUNK)]
-        for a, b in zip(starts, [*starts[1:], n], strict=True):
-            chunk = order[a:b]
-            todo = np.intersect1d(chunk, cells)
-            if not len(todo) or (up_ok[todo].all() and down_ok[todo].all()):
+
+    def largest_first(c: np.ndarray) -> np.ndarray:
+        return np.argsort(-v[c], kind="stable")
+
+    # Twice, chunks that tile the block (each seeded outside the chunks before it; the second
+    # time around the cells the first left), then chunks centred on each cell still unproven.
+    # When a breadth-first layer overflows, the largest cells get in (room to absorb a move).
+    for tiling in (True, True, False):
+        skip = np.zeros(n, dtype=bool)  # covered by a chunk (tiling) or already a centre
+        for k in cells:
+            if skip[k] or (up_ok[k] and down_ok[k]):
                 continue
-            inside = np.zeros(n, dtype=bool)
+            chunk = near(sub, csc, int(k), CERTIFY_CHUNK, rank=largest_first)
+            # A cell near the centre of a chunk had its chance: not a centre again.
+            skip[chunk if tiling else chunk[: len(chunk) // 4]] = True
             inside[chunk] = True
-            rows = np.unique(csc[:, chunk].indices)
+            rows = np.unique(csc.indices[index_ranges(csc.indptr, chunk)])
             part = sub[rows]
             fixed = part @ np.where(inside, 0.0, v)
+            inside[chunk] = False
             lp = _Block(part[:, chunk], rhs[rows] - fixed, upper[chunk])
-            position = {c: i for i, c in enumerate(chunk)}
             for sense, need, ok in ((-1.0, need_hi, up_ok), (1.0, need_lo, down_ok)):
-                pending = np.array([position[c] for c in todo if not ok[c]], dtype=int)
+                pending = np.flatnonzero(todo[chunk] & ~ok[chunk])
                 done = _push(lp, pending, need[chunk], sense)
                 ok[chunk[done]] = True
             solves += lp.solves
@@ -303,7 +311,7 @@ def _certify_locally(
 
 def _decide_near(
     sub: sparse.csr_matrix, rhs: np.ndarray, upper: np.ndarray, v: np.ndarray,
-    need: np.ndarray, k: int, sense: float, graph: tuple[sparse.csr_matrix, sparse.csc_matrix],
+    need: np.ndarray, k: int, sense: float, graph: sparse.csc_matrix,
 ) -> str | tuple[float, float] | None:
     """Decide one cell of a large block on its neighbourhood, or return None.
 
@@ -313,24 +321,24 @@ def _decide_near(
     true ones, so a requirement they already break is a proven disclosure (returned as bounds).
     """
     n = sub.shape[1]
-    adjacency, csc = graph
-    near = breadth_first_order(adjacency, k, directed=False, return_predecessors=False)[:LOCAL_CHUNK]
+    csc = graph
+    around = near(sub, csc, k, LOCAL_CHUNK)  # k first
     inside = np.zeros(n, dtype=bool)
-    inside[near] = True
-    rows = np.unique(csc[:, near].indices)
+    inside[around] = True
+    rows = np.unique(csc.indices[index_ranges(csc.indptr, around)])
     part = sub[rows]
-    at = int(np.flatnonzero(near == k)[0])
-    weights = np.zeros(len(near))
+    at = 0
+    weights = np.zeros(len(around))
     weights[at] = sense
     outside_v = np.where(inside, 0.0, v)
-    restricted = _Block(part[:, near], rhs[rows] - part @ outside_v, upper[near])
+    restricted = _Block(part[:, around], rhs[rows] - part @ outside_v, upper[around])
     xk = restricted.optimum(weights)[at]
     if (xk >= need[k] - 1e-6) if sense < 0 else (xk <= need[k] + 1e-6):
         return "ok"
     closed = rows[(abs(part) @ (~inside).astype(float)) == 0]
     if len(closed) == 0:
         return None
-    relaxed = _Block(sub[closed][:, near], rhs[closed], upper[near])
+    relaxed = _Block(sub[closed][:, around], rhs[closed], upper[around])
     xk = relaxed.optimum(weights)[at]
     if (xk >= need[k] - 1e-6) if sense < 0 else (xk <= need[k] + 1e-6):
         return None  # the neighbourhood cannot tell: decide on the whole block
@@ -401,31 +409,20 @@ def audit(
     aw_csc = aw.tocsc()
     largest = 0
     solves = 0
-    for blk in range(n_blocks):
-        cols = order[bounds[blk] : bounds[blk + 1]]
-        largest = max(largest, len(cols))
-        if not protect[cols].any():
-            continue
+
+    def settle(group: list[np.ndarray], large: bool) -> list[tuple]:
+        """Bound the cells of one large block, or of several small ones in one programme (the
+        blocks share no constraint, so the programme is their union: fewer, larger solves)."""
+        nonlocal solves
+        cols = np.concatenate(group)
         sub = aw_csc[:, cols].tocsr()
         rows = np.flatnonzero(np.diff(sub.indptr) > 0)
         sub, rhs = sub[rows], b[rows]
-        if len(rows) == 0:
-            continue  # in no constraint with a known total: nothing to derive it from
-        if len(cols) == 1:
-            c = cols[0]
-            if protect[c] and (need_hi[c] > v[c] or need_lo[c] < v[c]):  # else nothing to hide
-                found.append((int(w_idx[c]), int(v[c]), v[c], v[c], EXACT))
-            continue
-        key = w_idx[cols].tobytes()
-        if cache is not None and key in cache:
-            found.extend(cache[key])
-            continue
-        before = len(found)
-        large = len(cols) > 2 * LOCAL_CHUNK  # certified piece by piece, decided near each cell
+        out: list[tuple] = []
         local_protect = np.flatnonzero(protect[cols])
         certified = {sense: proven[sense][cols].copy() for sense in proven}
         unproven = local_protect[~(certified[-1.0] & certified[1.0])[local_protect]]
-        if large and len(unproven):
+        if large and len(cols) > CERTIFY_CHUNK and len(unproven):
             up_ok, down_ok, k_solves = _certify_locally(
                 sub, rhs, upper_all[cols], v[cols], need_hi[cols], need_lo[cols], unproven
             )
@@ -434,18 +431,20 @@ def audit(
             solves += k_solves
         lp = None
         graph = None
+        # A quick audit leaves what the local programmes could not prove: the whole block's
+        # programme costs seconds a solve at full size (the exact audit pays it, once).
+        whole = exact or not large or len(cols) <= CERTIFY_CHUNK
         for sense in (-1.0, 1.0):  # -1: push up (maximise), +1: push down (minimise)
             need = need_hi[cols] if sense < 0 else need_lo[cols]
             pending = local_protect[~certified[sense][local_protect]]
-            if len(pending) and lp is None:
+            if len(pending) and whole and lp is None:
                 lp = _Block(sub, rhs, upper_all[cols])
-            if len(pending):
+            if len(pending) and whole:
                 done = _push(lp, pending, need, sense)
                 certified[sense][done] = True
                 pending = np.setdiff1d(pending, done)
             if not exact and large:  # small blocks: exact is cheap
-                found.extend((int(w_idx[cols[k]]), int(v[cols[k]]), np.nan, np.nan, UNPROVEN)
-                             for k in pending)
+                out.extend((int(w_idx[cols[k]]), int(v[cols[k]]), np.nan, np.nan, UNPROVEN) for k in pending)
                 continue
             for k in pending:
                 # Bound each remaining cell on its own: near it first (sound both ways), then
@@ -453,7 +452,7 @@ def audit(
                 verdict = None
                 if large:
                     if graph is None:
-                        graph = ((abs(sub).T @ abs(sub)).tocsr(), sub.tocsc())
+                        graph = sub.tocsc()
                     verdict = _decide_near(sub, rhs, upper_all[cols], v[cols], need, k, sense, graph)
                 if verdict is None:
                     weights = np.zeros(len(cols))
@@ -468,13 +467,46 @@ def audit(
                 else:
                     lo, hi = interval
                     kind = EXACT if abs(hi - lo) < 0.5 else INTERVAL
-                    found.append((int(w_idx[cols[k]]), int(v[cols[k]]), lo, hi, kind))
+                    out.append((int(w_idx[cols[k]]), int(v[cols[k]]), lo, hi, kind))
         solves += lp.solves if lp is not None else 0
         if proofs is not None:
             proofs.up[w_idx[cols]] |= certified[-1.0]
             proofs.down[w_idx[cols]] |= certified[1.0]
-        if cache is not None:
-            cache[key] = found[before:]
+        if cache is not None:  # remembered per block
+            block_of = {int(w_idx[c]): i for i, cs in enumerate(group) for c in cs}
+            per_block: list[list] = [[] for _ in group]
+            for item in out:
+                per_block[block_of[item[0]]].append(item)
+            for cs, items in zip(group, per_block, strict=True):
+                cache[w_idx[cs].tobytes()] = items
+        return out
+
+    batch: list[np.ndarray] = []
+    for blk in range(n_blocks):
+        cols = order[bounds[blk] : bounds[blk + 1]]
+        largest = max(largest, len(cols))
+        if not protect[cols].any():
+            continue
+        if not (np.diff(aw_csc[:, cols].tocsr().indptr) > 0).any():
+            continue  # in no constraint with a known total: nothing to derive it from
+        if len(cols) == 1:
+            c = cols[0]
+            if protect[c] and (need_hi[c] > v[c] or need_lo[c] < v[c]):  # else nothing to hide
+                found.append((int(w_idx[c]), int(v[c]), v[c], v[c], EXACT))
+            continue
+        key = w_idx[cols].tobytes()
+        if cache is not None and key in cache:
+            found.extend(cache[key])
+            continue
+        if len(cols) > 2 * LOCAL_CHUNK:  # certified piece by piece, decided near each cell
+            found.extend(settle([cols], large=True))
+            continue
+        batch.append(cols)
+        if sum(map(len, batch)) >= BATCH_COLUMNS:
+            found.extend(settle(batch, large=False))
+            batch = []
+    if batch:
+        found.extend(settle(batch, large=False))
     disclosures = pd.DataFrame(found, columns=["cell", "value", "lower", "upper", "kind"])
     disclosures = disclosures.drop_duplicates(["cell", "kind"]).reset_index(drop=True)
     return AuditReport(

@@ -21,7 +21,7 @@ import highspy
 import numpy as np
 from scipy import sparse
 
-from workbench.secrecy.table import CellTable
+from workbench.secrecy.table import CellTable, index_ranges, near
 
 GROW = 3  # neighbourhood sizes tried before a relaxed pattern
 RELAXED_MAX_CELLS = 20_000  # beyond, a relaxed programme costs more than the audit's repair
@@ -68,25 +68,12 @@ class PatternSolver:
 
     def neighbourhood(self, k: int, grow: int = 0) -> np.ndarray:
         """Cells within ``radius`` constraints of ``k``; free cells first when capped."""
-        inside = np.array([k])
-        frontier = inside
-        max_cells = self.max_cells * 5**grow
-        for _ in range(self.radius + 2 * grow):
-            rows = np.unique(self.csc.indices[_ranges(self.csc.indptr, frontier)])
-            reached = np.unique(self.csr.indices[_ranges(self.csr.indptr, rows)])
-            new = np.setdiff1d(reached, inside, assume_unique=True)
-            if not len(new):
-                break
-            room = max_cells - len(inside)
-            if len(new) > room:
-                free = self.w[new] | self.t.virtual[new]
-                order = np.lexsort((self.t.cost[new], ~free))
-                new = new[order[: max(room, 0)]]
-                inside = np.concatenate([inside, new])
-                break
-            inside = np.concatenate([inside, new])
-            frontier = new
-        return inside
+
+        def free_first(cells: np.ndarray) -> np.ndarray:
+            free = self.w[cells] | self.t.virtual[cells]
+            return np.lexsort((self.t.cost[cells], ~free))
+
+        return near(self.csr, self.csc, k, self.max_cells * 5**grow, self.radius + 2 * grow, free_first)
 
     def solve(self, k: int, sense: float) -> tuple[np.ndarray, np.ndarray] | None:
         """Cheapest pattern moving ``k`` by its requirement in direction ``sense``: (cells, y).
@@ -126,7 +113,7 @@ class PatternSolver:
 
     def _model(self, cells: np.ndarray) -> _Model:
         """The programme over ``cells`` (every constraint touching them, outside held still)."""
-        rows = np.unique(self.csc.indices[_ranges(self.csc.indptr, cells)])
+        rows = np.unique(self.csc.indices[index_ranges(self.csc.indptr, cells)])
         return _Model(self.csr[rows][:, cells].astype(float), cells, self.up[cells], self.down[cells])
 
     def _run(self, model: _Model, k: int, sense: float) -> tuple[np.ndarray, np.ndarray] | None:
@@ -237,13 +224,3 @@ class _Model:
             return None
         x = np.asarray(self.h.getSolution().col_value)
         return x[:n] - x[n:]
-
-
-def _ranges(indptr: np.ndarray, which: np.ndarray) -> np.ndarray:
-    """Concatenated index ranges ``indptr[i]:indptr[i+1]`` for every ``i`` in ``which``."""
-    starts, ends = indptr[which], indptr[which + 1]
-    lengths = ends - starts
-    if lengths.sum() == 0:
-        return np.array([], dtype=np.int64)
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    return offsets + np.arange(lengths.sum())

@@ -8,6 +8,7 @@ that crossing geographies add up; virtual cells are always unknown and need no p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,3 +109,37 @@ def constraint_rows(
     if n is None:
         n = (max(cols) + 1) if cols else 0
     return sparse.csr_matrix((vals, (rows, cols)), shape=(len(totals), n), dtype=np.int8)
+
+
+def index_ranges(indptr: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Concatenated index ranges ``indptr[i]:indptr[i+1]`` for every ``i`` in ``which``."""
+    starts, ends = indptr[which], indptr[which + 1]
+    lengths = ends - starts
+    if lengths.sum() == 0:
+        return np.array([], dtype=np.int64)
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(lengths.sum())
+
+
+def near(
+    csr: sparse.csr_matrix, csc: sparse.csc_matrix, k: int, max_cells: int, radius: int = 10**9,
+    rank: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Cells within ``radius`` constraints of ``k`` (``k`` first), breadth first, at most
+    ``max_cells``: when a layer overflows, ``rank`` (an order of its cells) says who gets in."""
+    inside = np.array([k])
+    frontier = inside
+    for _ in range(radius):
+        rows = np.unique(csc.indices[index_ranges(csc.indptr, frontier)])
+        reached = np.unique(csr.indices[index_ranges(csr.indptr, rows)])
+        new = np.setdiff1d(reached, inside, assume_unique=True)
+        if not len(new):
+            break
+        room = max_cells - len(inside)
+        if len(new) > room:
+            if rank is not None:
+                new = new[rank(new)]
+            return np.concatenate([inside, new[: max(room, 0)]])
+        inside = np.concatenate([inside, new])
+        frontier = new
+    return inside
