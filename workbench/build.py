@@ -190,6 +190,14 @@ def _not_at_scale(residences: pd.DataFrame, d: Dictionary, vintage: int) -> pd.D
     )
 
 
+def atom_upper(theme: str, ctx: dict[str, Any]) -> pd.Series | None:
+    """The attacker's bound per résidence: its public RPLS dwelling count bounds the dwellings
+    and the households (one per dwelling); attributions have no such bound."""
+    if theme in ("stock", "occupation"):
+        return ctx["residences"].set_index("residence_id")["nb_logements"]
+    return None
+
+
 def _protect_timed(
     counts: Counts, areas: AreaSet, theme: str, d: Dictionary, rules: Rules,
     atom_upper: pd.Series | None,
@@ -242,10 +250,7 @@ def build_vintage(
     jobs = {}
     with _pool(workers) as pool:
         for theme, (cells, areas) in themes.items():
-            atom_upper = None
-            if theme in ("stock", "occupation"):  # units <= the public RPLS count of the address
-                atom_upper = ctx["residences"].set_index("residence_id")["nb_logements"]
-            jobs[theme] = pool.submit(_protect_timed, cells, areas, theme, d, rules, atom_upper)
+            jobs[theme] = pool.submit(_protect_timed, cells, areas, theme, d, rules, atom_upper(theme, ctx))
         for theme, job in jobs.items():
             result, seconds = job.result()
             timings[f"secret_{theme}"] = seconds

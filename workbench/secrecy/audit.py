@@ -96,6 +96,10 @@ class _Block:
         """Minimise ``weights @ x``; return x."""
         self.h.changeColsCost(self.n, self.idx, weights.astype(float))
         self.h.run()
+        if self.solves == 0 and self.n > PRIMAL_FROM:
+            # Dual simplex re-solves a large block from scratch after each new objective (some
+            # thousand iterations); primal starts from this basis, still feasible (a hundred).
+            self.h.setOptionValue("simplex_strategy", 4)
         self.solves += 1
         status = self.h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
@@ -126,6 +130,7 @@ class Proofs:
         return cls(np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
 
 
+PRIMAL_FROM = 2000  # columns from which the re-solves of a programme use the primal simplex
 RECTANGLE_ROW_MAX = 40  # rows with more withheld cells give no pairs (quadratic, rarely needed)
 
 
