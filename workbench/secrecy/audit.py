@@ -440,15 +440,12 @@ def audit(
             solves += k_solves
         lp = None
         graph = None
-        # A quick audit leaves what the local programmes could not prove: the whole block's
-        # programme costs seconds a solve at full size (the exact audit pays it, once).
-        whole = exact or not large or len(cols) <= CERTIFY_CHUNK
         for sense in (-1.0, 1.0):  # -1: push up (maximise), +1: push down (minimise)
             need = need_hi[cols] if sense < 0 else need_lo[cols]
             pending = local_protect[~certified[sense][local_protect]]
-            if len(pending) and whole and lp is None:
+            if len(pending) and lp is None:
                 lp = _Block(sub, rhs, upper_all[cols])
-            if len(pending) and whole:
+            if len(pending):
                 done = _push(lp, pending, need, sense)
                 certified[sense][done] = True
                 pending = np.setdiff1d(pending, done)
