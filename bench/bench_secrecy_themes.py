@@ -4,6 +4,7 @@ Computes the cells of one vintage from a loaded microdata store, exactly as ``wo
 build`` does, and protects each theme in this process (no parallel themes), printing the wall
 time, the peak memory, the cells withheld and the audit's figures. At full size this is the
 part of the build that matters; ``-v`` also prints the suppression's rounds as they go.
+Figures are merged by theme into bench/out/secrecy_themes_<vintage>.json.
 
     WORKBENCH_HOME=<store chargé> .venv/bin/python bench/bench_secrecy_themes.py --vintage 2022
     WORKBENCH_HOME=<...> .venv/bin/python bench/bench_secrecy_themes.py --vintage 2022 --themes stock -v
@@ -57,7 +58,9 @@ def main() -> None:
               flush=True)
     OUT.mkdir(exist_ok=True)
     out = OUT / f"secrecy_themes_{args.vintage}.json"
-    out.write_text(json.dumps(figures, ensure_ascii=False, indent=2))
+    kept = json.loads(out.read_text()) if out.exists() else []
+    mine = {f["theme"] for f in figures}
+    out.write_text(json.dumps([f for f in kept if f["theme"] not in mine] + figures, ensure_ascii=False, indent=2))
     print(f"chiffres écrits dans {out}")
 
 
