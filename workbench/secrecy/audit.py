@@ -91,6 +91,7 @@ class _Block:
         )
         self.idx = np.arange(self.n, dtype=np.int32)
         self.solves = 0
+        self.warm = False  # re-solves start from the last basis (primal simplex)
 
     def optimum(self, weights: np.ndarray) -> np.ndarray:
         """Minimise ``weights @ x``; return x."""
@@ -100,6 +101,7 @@ class _Block:
             # Dual simplex re-solves a large block from scratch after each new objective (some
             # thousand iterations); primal starts from this basis, still feasible (a hundred).
             self.h.setOptionValue("simplex_strategy", 4)
+            self.warm = True
         self.solves += 1
         status = self.h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
@@ -254,6 +256,7 @@ def _push(
         else:
             lo[pending] = np.maximum(lo[pending], need[pending])
         lp.bound(lo, hi)
+    restarts = 2
     for _ in range(max_solves):
         if not len(pending):
             break
@@ -261,8 +264,19 @@ def _push(
         weights[pending] = sense
         x = lp.optimum(weights)
         done = x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
+        if not done.any() and lp.warm and restarts:
+            # A re-solve from the last basis may stall at a vertex next to it: start afresh.
+            restarts -= 1
+            lp.warm = False
+            lp.h.clearSolver()
+            lp.h.setOptionValue("simplex_strategy", 1)
+            x = lp.optimum(weights)
+            done = x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
         if not done.any():
             break
+        if not lp.warm and lp.n > PRIMAL_FROM:
+            lp.warm = True
+            lp.h.setOptionValue("simplex_strategy", 4)
         certified.append(pending[done])
         pending = pending[~done]
     lp.bound(lp.lo, lp.hi)
