@@ -97,7 +97,7 @@ class _Block:
         """Minimise ``weights @ x``; return x."""
         self.h.changeColsCost(self.n, self.idx, weights.astype(float))
         self.h.run()
-        if self.solves == 0 and self.n > PRIMAL_FROM:
+        if not self.warm and self.n > PRIMAL_FROM:
             # Dual simplex re-solves a large block from scratch after each new objective (some
             # thousand iterations); primal starts from this basis, still feasible (a hundred).
             self.h.setOptionValue("simplex_strategy", 4)
@@ -107,6 +107,12 @@ class _Block:
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"programme linéaire de l'audit non résolu : {status}")
         return np.asarray(self.h.getSolution().col_value)
+
+    def restart(self) -> None:
+        """Forget the last basis: the next solve starts afresh (dual simplex)."""
+        self.h.clearSolver()
+        self.h.setOptionValue("simplex_strategy", 1)
+        self.warm = False
 
     def bound(self, lo: np.ndarray, hi: np.ndarray) -> None:
         """Replace every column's bounds (``lo``/``hi`` over all columns)."""
@@ -267,16 +273,11 @@ def _push(
         if not done.any() and lp.warm and restarts:
             # A re-solve from the last basis may stall at a vertex next to it: start afresh.
             restarts -= 1
-            lp.warm = False
-            lp.h.clearSolver()
-            lp.h.setOptionValue("simplex_strategy", 1)
+            lp.restart()
             x = lp.optimum(weights)
             done = x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
         if not done.any():
             break
-        if not lp.warm and lp.n > PRIMAL_FROM:
-            lp.warm = True
-            lp.h.setOptionValue("simplex_strategy", 4)
         certified.append(pending[done])
         pending = pending[~done]
     lp.bound(lp.lo, lp.hi)
