@@ -61,8 +61,9 @@ def register(app: typer.Typer) -> None:
             for theme, audit in result.audit.items():
                 console.print(
                     f"  Audit « {d.themes[theme].label} » : {audit.get('checked', 0)} données "
-                    f"masquées vérifiées, {audit.get('disclosures', 0)} recalculable, "
-                    f"plus grand bloc {audit.get('largest_block', 0)} ({audit.get('seconds', 0):.1f} s)"
+                    f"masquées vérifiées (dont {audit.get('carried', 0)} prouvées aux tours "
+                    f"précédents), {audit.get('disclosures', 0)} recalculable, plus grand bloc "
+                    f"{audit.get('largest_block', 0)} ; secret et audit {audit.get('protect_seconds', 0):.1f} s"
                 )
             console.print(f"  Écrit dans {result.folder}")
             record(
