@@ -139,6 +139,7 @@ class Proofs:
 
 
 PRIMAL_FROM = 2000  # columns from which the re-solves of a programme use the primal simplex
+RESTART_UP_TO = 20_000  # columns up to which a stalled push starts afresh
 RECTANGLE_ROW_MAX = 40  # rows with more withheld cells give no pairs (quadratic, rarely needed)
 
 
@@ -270,8 +271,9 @@ def _push(
         weights[pending] = sense
         x = lp.optimum(weights)
         done = x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
-        if not done.any() and lp.warm and restarts:
-            # A re-solve from the last basis may stall at a vertex next to it: start afresh.
+        if not done.any() and lp.warm and restarts and lp.n <= RESTART_UP_TO:
+            # A re-solve from the last basis may stall at a vertex next to it: start afresh
+            # (not on the largest blocks, where a fresh solve costs some 15 s for a few cells).
             restarts -= 1
             lp.restart()
             x = lp.optimum(weights)
