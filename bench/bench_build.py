@@ -83,7 +83,10 @@ def main() -> None:
             results.append(
                 bench("taille nationale (1 millésime)", base / "national", ["demo-data", "--national", "--vintages", "2024"], [2024])
             )
-    (OUT / "bench_build.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    out = OUT / "bench_build.json"  # merged by case: the full demo and the reduced one side by side
+    kept = json.loads(out.read_text()) if out.exists() else []
+    mine = {r["case"] for r in results}
+    out.write_text(json.dumps([r for r in kept if r["case"] not in mine] + results, ensure_ascii=False, indent=2))
     print(f"\nChiffres écrits dans {OUT / 'bench_build.json'}")
 
 
