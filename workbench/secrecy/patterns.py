@@ -74,6 +74,9 @@ class PatternSolver:
         return self.neighbourhood_of_size(k, self.max_cells * 5**grow, self.radius + 2 * grow)
 
     def neighbourhood_of_size(self, k: int, size: int, radius: int = 10**9) -> np.ndarray:
+        """At most ``size`` cells nearest ``k``; withheld and virtual cells, then the cheapest,
+        get in first when a layer overflows (they are what patterns are made of)."""
+
         def free_first(cells: np.ndarray) -> np.ndarray:
             free = self.w[cells] | self.t.virtual[cells]
             return np.lexsort((self.t.cost[cells], ~free))
