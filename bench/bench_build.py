@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import merge_figures
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 
@@ -84,10 +86,8 @@ def main() -> None:
                 bench("taille nationale (1 millésime)", base / "national", ["demo-data", "--national", "--vintages", "2024"], [2024])
             )
     out = OUT / "bench_build.json"  # merged by case: the full demo and the reduced one side by side
-    kept = json.loads(out.read_text()) if out.exists() else []
-    mine = {r["case"] for r in results}
-    out.write_text(json.dumps([r for r in kept if r["case"] not in mine] + results, ensure_ascii=False, indent=2))
-    print(f"\nChiffres écrits dans {OUT / 'bench_build.json'}")
+    merge_figures(out, results, "case")
+    print(f"\nChiffres écrits dans {out}")
 
 
 if __name__ == "__main__":

@@ -13,11 +13,12 @@ Figures are merged by theme into bench/out/secrecy_themes_<vintage>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import resource
 import time
 from pathlib import Path
+
+from figures import merge_figures
 
 from workbench.build import atom_upper, compute_theme_cells
 from workbench.dictionary import dictionary
@@ -56,11 +57,8 @@ def main() -> None:
               f"primaires {row['primary_cells']:,}  secondaires {row['secondary_cells']:,} "
               f"({row['secondary_units']:,} unités)  audit ok={row['ok']} bloc max {row['largest_block']:,}",
               flush=True)
-    OUT.mkdir(exist_ok=True)
     out = OUT / f"secrecy_themes_{args.vintage}.json"
-    kept = json.loads(out.read_text()) if out.exists() else []
-    mine = {f["theme"] for f in figures}
-    out.write_text(json.dumps([f for f in kept if f["theme"] not in mine] + figures, ensure_ascii=False, indent=2))
+    merge_figures(out, figures, "theme")
     print(f"chiffres écrits dans {out}")
 
 

@@ -337,7 +337,7 @@ def _certify_locally(
 
 def _decide_near(
     sub: sparse.csr_matrix, rhs: np.ndarray, upper: np.ndarray, v: np.ndarray,
-    need: np.ndarray, k: int, sense: float, graph: sparse.csc_matrix,
+    need: np.ndarray, k: int, sense: float, csc: sparse.csc_matrix,
 ) -> str | tuple[float, float] | None:
     """Decide one cell of a large block on its neighbourhood, or return None.
 
@@ -347,7 +347,6 @@ def _decide_near(
     true ones, so a requirement they already break is a proven disclosure (returned as bounds).
     """
     n = sub.shape[1]
-    csc = graph
     around = near(sub, csc, k, LOCAL_CHUNK)  # k first
     inside = np.zeros(n, dtype=bool)
     inside[around] = True
@@ -433,6 +432,7 @@ def audit(
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_blocks + 1))
     aw_csc = aw.tocsc()
+    in_rows = np.diff(aw_csc.indptr) > 0  # withheld cells in some constraint still active
     largest = 0
     solves = 0
 
@@ -456,7 +456,7 @@ def audit(
             certified[1.0] |= down_ok
             solves += k_solves
         lp = None
-        graph = None
+        csc = None
         for sense in (-1.0, 1.0):  # -1: push up (maximise), +1: push down (minimise)
             need = need_hi[cols] if sense < 0 else need_lo[cols]
             pending = local_protect[~certified[sense][local_protect]]
@@ -474,9 +474,9 @@ def audit(
                 # on the whole block when the neighbourhood cannot decide.
                 verdict = None
                 if large:
-                    if graph is None:
-                        graph = sub.tocsc()
-                    verdict = _decide_near(sub, rhs, upper_all[cols], v[cols], need, k, sense, graph)
+                    if csc is None:
+                        csc = sub.tocsc()
+                    verdict = _decide_near(sub, rhs, upper_all[cols], v[cols], need, k, sense, csc)
                 if verdict is None:
                     weights = np.zeros(len(cols))
                     weights[k] = sense
@@ -510,7 +510,7 @@ def audit(
         largest = max(largest, len(cols))
         if not protect[cols].any():
             continue
-        if not (np.diff(aw_csc[:, cols].tocsr().indptr) > 0).any():
+        if not in_rows[cols].any():
             continue  # in no constraint with a known total: nothing to derive it from
         if len(cols) == 1:
             c = cols[0]
