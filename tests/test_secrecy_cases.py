@@ -8,6 +8,7 @@ while every published cell still obeys rules 1-4.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -271,15 +272,21 @@ def test_ceiling_spares_a_share_near_its_base_and_nothing_else() -> None:
     assert got == {2, 4, 5} == brute_force_disclosed(without, withheld, RULES.protection)
 
 
+@pytest.mark.parametrize("whole", [True, False], ids=["composante", "voisinages"])
 @pytest.mark.parametrize("name", CASES)
-def test_patterns_certify_only_what_the_attacker_cannot_narrow(name: str) -> None:
+def test_patterns_certify_only_what_the_attacker_cannot_narrow(
+    name: str, whole: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every amount a protection pattern certifies holds against the exact (scipy) intervals:
-    the pass that lets the engine skip most audit rounds is sound on its own."""
+    the pass that lets the engine skip most audit rounds is sound on its own, whether patterns
+    are sought on whole components or on neighbourhoods."""
+    monkeypatch.setattr(sys.modules[PatternSolver.__module__], "COMPONENT_CELLS", 10**9 if whole else 0)
     case, _ = CASES[name]()
     table = case.table
     solver = PatternSolver(table, table.initial_withheld(), RULES.protection)
     targets = np.flatnonzero(solver.w & ~table.virtual & ~table.known)
     solver.protect_all(targets)
+    assert solver._exact.any() == whole
     intervals = brute_force_intervals(table, solver.w)
     checked = 0
     for c, (lo, hi) in intervals.items():
