@@ -157,17 +157,26 @@ def test_large_block_shortcuts_agree_with_brute_force(case: Case, data: st.DataO
 def test_proofs_carried_between_audits_only_where_withholding_grew(case: Case, data: st.DataObject) -> None:
     """Proofs kept from an audit of fewer withheld cells give the same verdict as a fresh audit
     (withholding more only widens the attacker's intervals); on a withheld set that is not a
-    superset they are dropped, so a cell safe among more withheld cells is caught again."""
+    superset they are dropped, so a cell safe among more withheld cells is caught again. Run
+    twice: as is, then with the large-block thresholds shrunk so that the grown blocks' programmes
+    start from the bases the earlier audits kept."""
     n = case.n_real
     more = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=min(8, n), unique=True))
     fewer = data.draw(st.lists(st.sampled_from(more), max_size=len(more), unique=True))
-    proofs = Proofs.none(case.table.n)
-    for chosen in (fewer, more, fewer):  # grows, then shrinks back
-        withheld = case.table.virtual.copy()
-        withheld[chosen] = True
-        report = audit(case.table, withheld, RULES.protection, RULES.threshold, proofs=proofs)
-        flagged = set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
-        assert flagged == brute_force_disclosed(case.table, withheld, RULES.protection)
+    audit_module = sys.modules[audit.__module__]
+    saved = audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK
+    for chunks in (saved, (2, 3)):
+        audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = chunks
+        proofs = Proofs.none(case.table.n)
+        try:
+            for chosen in (fewer, more, fewer):  # grows, then shrinks back
+                withheld = case.table.virtual.copy()
+                withheld[chosen] = True
+                report = audit(case.table, withheld, RULES.protection, RULES.threshold, proofs=proofs)
+                flagged = set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
+                assert flagged == brute_force_disclosed(case.table, withheld, RULES.protection)
+        finally:
+            audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = saved
 
 
 def grid_table(values: np.ndarray) -> CellTable:

@@ -118,6 +118,28 @@ class _Block:
         """Replace every column's bounds (``lo``/``hi`` over all columns)."""
         self.h.changeColsBounds(self.n, self.idx, lo.astype(float), hi.astype(float))
 
+    def basis(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The last basis (column and row statuses as HiGHS codes), if there is one."""
+        b = self.h.getBasis()
+        if not b.valid:
+            return None
+        return np.array([int(x) for x in b.col_status]), np.array([int(x) for x in b.row_status])
+
+    def start_from(self, cols: np.ndarray, rows: np.ndarray) -> None:
+        """Start from an earlier basis of this block, grown since: a column or row without a
+        status (-1: new) enters at its lower bound (column) or basic (row's slack), which keeps
+        the basis square and regular. A warm start only: the optimum is the same."""
+        if not (cols >= 0).any():
+            return
+        status = list(highspy.HighsBasisStatus.__members__.values())
+        code = {int(s): s for s in status}
+        basis = highspy.HighsBasis()
+        basis.col_status = [code[c] for c in np.where(cols >= 0, cols, LOWER)]
+        basis.row_status = [code[r] for r in np.where(rows >= 0, rows, BASIC)]
+        if self.h.setBasis(basis) == highspy.HighsStatus.kOk:
+            self.h.setOptionValue("simplex_strategy", 4)  # primal, as for a re-solve
+            self.warm = True
+
 
 @dataclass
 class Proofs:
@@ -132,6 +154,11 @@ class Proofs:
     withheld: np.ndarray  # the (effective) withheld mask the proofs hold for
     up: np.ndarray  # proven able to rise to its requirement
     down: np.ndarray  # proven able to fall to its requirement
+    # The last basis of each large block's programme (HiGHS status per cell and per constraint
+    # row, -1: none): the next audit's programme of the grown block starts from it instead of
+    # from scratch (some 13 s on the 98,000-cell block of the full occupation table).
+    col_status: np.ndarray | None = None
+    row_status: np.ndarray | None = None
 
     @classmethod
     def none(cls, n: int) -> Proofs:
@@ -139,6 +166,7 @@ class Proofs:
 
 
 PRIMAL_FROM = 2000  # columns from which the re-solves of a programme use the primal simplex
+LOWER, BASIC = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kBasic)
 RESTART_UP_TO = 20_000  # columns up to which a stalled push starts afresh
 RECTANGLE_ROW_MAX = 40  # rows with more withheld cells give no pairs (quadratic, rarely needed)
 
@@ -401,6 +429,7 @@ def audit(
     aw = a[:, w_idx].tocsr()
     b = -(a[:, ~withheld] @ values[~withheld])
     active = np.diff(aw.indptr) > 0
+    active_rows = np.flatnonzero(active)
     aw, b, pop = aw[active], b[active], table.population[active]
     found: list[tuple[int, int, float, float, str]] = []
 
@@ -425,6 +454,10 @@ def audit(
     if proofs is not None:
         if (proofs.withheld & ~withheld).any():  # not a superset: earlier proofs do not hold
             proofs.up[:], proofs.down[:] = False, False
+            proofs.col_status = proofs.row_status = None
+        if proofs.col_status is None or proofs.row_status is None:
+            proofs.col_status = np.full(table.n, -1)
+            proofs.row_status = np.full(a.shape[0], -1)
         proofs.withheld = withheld.copy()
         carried = int((proofs.up[w_idx] & proofs.down[w_idx] & protect).sum())
         proven[-1.0] |= proofs.up[w_idx]
@@ -443,6 +476,7 @@ def audit(
         cols = np.concatenate(group)
         sub = aw_csc[:, cols].tocsr()
         rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+        keep_basis = proofs is not None and large and len(cols) > CERTIFY_CHUNK
         sub, rhs = sub[rows], b[rows]
         out: list[tuple] = []
         local_protect = np.flatnonzero(protect[cols])
@@ -462,6 +496,8 @@ def audit(
             pending = local_protect[~certified[sense][local_protect]]
             if len(pending) and lp is None:
                 lp = _Block(sub, rhs, upper_all[cols])
+                if keep_basis:
+                    lp.start_from(proofs.col_status[w_idx[cols]], proofs.row_status[active_rows[rows]])
             if len(pending):
                 done = _push(lp, pending, need, sense)
                 certified[sense][done] = True
@@ -492,6 +528,8 @@ def audit(
                     kind = EXACT if abs(hi - lo) < 0.5 else INTERVAL
                     out.append((int(w_idx[cols[k]]), int(v[cols[k]]), lo, hi, kind))
         solves += lp.solves if lp is not None else 0
+        if keep_basis and lp is not None and (basis := lp.basis()) is not None:
+            proofs.col_status[w_idx[cols]], proofs.row_status[active_rows[rows]] = basis
         if proofs is not None:
             proofs.up[w_idx[cols]] |= certified[-1.0]
             proofs.down[w_idx[cols]] |= certified[1.0]
