@@ -280,7 +280,8 @@ def test_patterns_certify_only_what_the_attacker_cannot_narrow(
     """Every amount a protection pattern certifies holds against the exact (scipy) intervals:
     the pass that lets the engine skip most audit rounds is sound on its own, whether patterns
     are sought on whole components or on neighbourhoods."""
-    monkeypatch.setattr(sys.modules[PatternSolver.__module__], "COMPONENT_CELLS", 10**9 if whole else 0)
+    for limit in ("COMPONENT_CELLS", "COMPONENT_ALWAYS"):
+        monkeypatch.setattr(sys.modules[PatternSolver.__module__], limit, 10**9 if whole else 0)
     case, _ = CASES[name]()
     table = case.table
     solver = PatternSolver(table, table.initial_withheld(), RULES.protection)

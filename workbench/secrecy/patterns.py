@@ -35,9 +35,12 @@ AREA_MIN_TARGETS = 3  # fewer targets in an area: their own neighbourhoods are c
 # fails for want of room. The stock's indicators, whose bases are public, are such components
 # (8 to 32 thousand cells at full size: 15 ms a pattern); the occupation's withheld bases link
 # everything into one (a quarter of a second a pattern: neighbourhoods). A few targets in a
-# large component are cheaper on their neighbourhoods than building its programme.
+# large component are cheaper on their neighbourhoods than building its programme, but not
+# below COMPONENT_ALWAYS cells, about the largest neighbourhood tried (the full attributions'
+# 16,000 cells, mostly virtual: 3 targets, 4 solves instead of 24 and 29 s).
 COMPONENT_CELLS = 50_000
 COMPONENT_CELLS_PER_TARGET = 1000
+COMPONENT_ALWAYS = 20_000
 
 
 class PatternSolver:
@@ -77,7 +80,8 @@ class PatternSolver:
         """Solve on their whole component the targets of components small and busy enough."""
         c = self.component[targets]
         busy = np.bincount(c[c >= 0], minlength=len(self.component_size)) * COMPONENT_CELLS_PER_TARGET
-        self._exact = (self.component_size <= COMPONENT_CELLS) & (busy >= self.component_size)
+        size = self.component_size
+        self._exact = (size <= COMPONENT_ALWAYS) | ((size <= COMPONENT_CELLS) & (busy >= size))
 
     def whole_component(self, k: int) -> bool:
         """Whether ``k``'s patterns are sought on its whole component (exact: no fallback)."""
