@@ -162,6 +162,7 @@ class Proofs:
 PRIMAL_FROM = 2000  # columns from which the re-solves of a programme use the primal simplex
 LOWER, BASIC = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kBasic)
 REWEIGHTS = 6  # uneven objectives tried when a push stalls, per push
+RECTANGLES_UNTIL = 0.95  # share of withheld cells carried proven from which rectangles are skipped
 RECTANGLE_ROW_MAX = 40  # rows with more withheld cells give no pairs (quadratic, rarely needed)
 
 
@@ -445,8 +446,7 @@ def audit(
     v = values[w_idx].astype(float)
     need_hi = np.minimum(np.minimum(v + protection, upper_all), table.ceiling[w_idx])
     need_lo = np.maximum(v - protection, 0.0)
-    rect_up, rect_down = _rectangles(aw, v, upper_all - v)
-    proven = {-1.0: rect_up >= need_hi - v - 1e-9, 1.0: rect_down >= v - need_lo - 1e-9}
+    proven = {-1.0: np.zeros(len(w_idx), dtype=bool), 1.0: np.zeros(len(w_idx), dtype=bool)}
     carried = 0
     if proofs is not None:
         if (proofs.withheld & ~withheld).any():  # not a superset: earlier proofs do not hold
@@ -459,6 +459,10 @@ def audit(
         carried = int((proofs.up[w_idx] & proofs.down[w_idx] & protect).sum())
         proven[-1.0] |= proofs.up[w_idx]
         proven[1.0] |= proofs.down[w_idx]
+    if carried < RECTANGLES_UNTIL * protect.sum():  # else the few cells left go to programmes
+        rect_up, rect_down = _rectangles(aw, v, upper_all - v)
+        proven[-1.0] |= rect_up >= need_hi - v - 1e-9
+        proven[1.0] |= rect_down >= v - need_lo - 1e-9
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_blocks + 1))
     aw_csc = aw.tocsc()
