@@ -20,8 +20,8 @@ install: $(STAMP)
 demo: demo-pipeline
 	$(WB) serve
 
-# The secrecy pass is still slow at full size (see README, "Mesures"): the demo runs on a
-# reduced demo by default; `make demo DEMO_SCALE=1` builds the full MEL demo.
+# The full MEL demo takes some 7 minutes to build (see README, "Mesures"): `make demo` runs on
+# a reduced demo by default (about 30 s); `make demo DEMO_SCALE=1` builds the full one.
 DEMO_SCALE ?= 0.05
 
 demo-pipeline: install

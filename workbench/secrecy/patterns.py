@@ -7,7 +7,8 @@ the required protection. Withholding the support of ``y`` is then enough: ``v + 
 the attacker cannot tell from the true one, so ``k`` cannot be pinned closer than that — and the
 same holds for every other cell ``y`` moves, by ``y[j]`` (and by ``-y[j]`` when ``v - y`` is
 feasible too). Each pattern is the cheapest one on a neighbourhood of ``k`` (cells outside it
-held still, which keeps the pattern valid for the whole table), found by HiGHS: the LP heuristic
+held still, which keeps the pattern valid for the whole table) or on its whole component when
+that is small or busy enough, found by HiGHS: the LP heuristic
 of Kelly, Golden and Assad that τ-Argus's optimal method also builds on.
 
 Certified amounts only grow as more cells are withheld, so a cell is solved only while its own
