@@ -158,15 +158,15 @@ def test_proofs_carried_between_audits_only_where_withholding_grew(case: Case, d
     """Proofs kept from an audit of fewer withheld cells give the same verdict as a fresh audit
     (withholding more only widens the attacker's intervals); on a withheld set that is not a
     superset they are dropped, so a cell safe among more withheld cells is caught again. Run
-    twice: as is, then with the large-block thresholds shrunk so that the grown blocks' programmes
-    start from the bases the earlier audits kept."""
+    as is, then with the large-block thresholds shrunk so that the grown blocks' programmes
+    start from the bases the earlier audits kept (by the dual, then by the primal simplex)."""
     n = case.n_real
     more = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=min(8, n), unique=True))
     fewer = data.draw(st.lists(st.sampled_from(more), max_size=len(more), unique=True))
     audit_module = sys.modules[audit.__module__]
-    saved = audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK
-    for chunks in (saved, (2, 3)):
-        audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = chunks
+    saved = audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK, audit_module.REGROWN
+    for limits in (saved, (2, 3, 0.0), (2, 3, 1.0)):
+        audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK, audit_module.REGROWN = limits
         proofs = Proofs.none(case.table.n)
         try:
             for chosen in (fewer, more, fewer):  # grows, then shrinks back
@@ -176,7 +176,7 @@ def test_proofs_carried_between_audits_only_where_withholding_grew(case: Case, d
                 flagged = set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
                 assert flagged == brute_force_disclosed(case.table, withheld, RULES.protection)
         finally:
-            audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = saved
+            audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK, audit_module.REGROWN = saved
 
 
 def grid_table(values: np.ndarray) -> CellTable:

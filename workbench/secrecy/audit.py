@@ -130,8 +130,11 @@ class _Block:
         basis = highspy.HighsBasis()
         basis.col_status = [code[c] for c in np.where(cols >= 0, cols, LOWER)]
         basis.row_status = [code[r] for r in np.where(rows >= 0, rows, BASIC)]
-        if self.h.setBasis(basis) == highspy.HighsStatus.kOk:
-            self.h.setOptionValue("simplex_strategy", 4)  # primal, as for a re-solve
+        grown = (cols < 0).mean() > REGROWN
+        if self.h.setBasis(basis) == highspy.HighsStatus.kOk and not grown:
+            # Primal from a basis a few columns away; after a larger growth (the first round's
+            # patterns: 1 % of the occupation block) the dual simplex gets there faster.
+            self.h.setOptionValue("simplex_strategy", 4)
             self.warm = True
 
 
@@ -161,6 +164,7 @@ class Proofs:
 
 PRIMAL_FROM = 2000  # columns from which the re-solves of a programme use the primal simplex
 LOWER, BASIC = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kBasic)
+REGROWN = 0.005  # share of new columns from which a grown block's first solve is dual
 REWEIGHTS = 6  # uneven objectives tried when a push stalls, per push
 RECTANGLES_UNTIL = 0.95  # share of withheld cells carried proven from which rectangles are skipped
 RECTANGLE_ROW_MAX = 40  # rows with more withheld cells give no pairs (quadratic, rarely needed)
