@@ -154,7 +154,6 @@ class PatternSolver:
             rows = np.flatnonzero(np.asarray(abs(self.csr[:, self.t.virtual]).sum(axis=1)).ravel() == 0)
             cells = np.flatnonzero(real)
             self._relaxed = _Model(self.csr[rows][:, cells].astype(float), cells, self.up[cells], self.down[cells])
-            self._relaxed.h.setOptionValue("presolve", "off")  # re-solved from its last basis
         return self._run(self._relaxed, k, sense)
 
     def _model(self, cells: np.ndarray) -> _Model:
@@ -289,6 +288,9 @@ class _Model:
         a = sparse.hstack([sub, -sub], format="csr")
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
+        # Re-solved from its last basis, target after target: presolving each time costs more
+        # than it saves (full occupation, first round's patterns: 16 s with it, 7 s without).
+        self.h.setOptionValue("presolve", "off")
         self.lo = np.zeros(2 * n)
         self.hi = np.concatenate([up, down]).astype(float)
         self.h.addVars(2 * n, self.lo, self.hi)
