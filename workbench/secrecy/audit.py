@@ -100,13 +100,17 @@ class _Block:
         if not self.warm and self.n > PRIMAL_FROM:
             # Dual simplex re-solves a large block from scratch after each new objective (some
             # thousand iterations); primal starts from this basis, still feasible (a hundred).
-            self.h.setOptionValue("simplex_strategy", 4)
-            self.warm = True
+            self._go_primal()
         self.solves += 1
         status = self.h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"programme linéaire de l'audit non résolu : {status}")
         return np.asarray(self.h.getSolution().col_value)
+
+    def _go_primal(self) -> None:
+        """Re-solve from the current basis with the primal simplex from now on."""
+        self.h.setOptionValue("simplex_strategy", 4)
+        self.warm = True
 
     def bound(self, lo: np.ndarray, hi: np.ndarray) -> None:
         """Replace every column's bounds (``lo``/``hi`` over all columns)."""
@@ -125,17 +129,14 @@ class _Block:
         the basis square and regular. A warm start only: the optimum is the same."""
         if not (cols >= 0).any():
             return
-        status = list(highspy.HighsBasisStatus.__members__.values())
-        code = {int(s): s for s in status}
         basis = highspy.HighsBasis()
-        basis.col_status = [code[c] for c in np.where(cols >= 0, cols, LOWER)]
-        basis.row_status = [code[r] for r in np.where(rows >= 0, rows, BASIC)]
+        basis.col_status = [_STATUS[c] for c in np.where(cols >= 0, cols, LOWER)]
+        basis.row_status = [_STATUS[r] for r in np.where(rows >= 0, rows, BASIC)]
         grown = (cols < 0).mean() > REGROWN
         if self.h.setBasis(basis) == highspy.HighsStatus.kOk and not grown:
             # Primal from a basis a few columns away; after a larger growth (the first round's
             # patterns: 1 % of the occupation block) the dual simplex gets there faster.
-            self.h.setOptionValue("simplex_strategy", 4)
-            self.warm = True
+            self._go_primal()
 
 
 @dataclass
@@ -163,6 +164,7 @@ class Proofs:
 
 
 PRIMAL_FROM = 2000  # columns from which the re-solves of a programme use the primal simplex
+_STATUS = {int(s): s for s in highspy.HighsBasisStatus.__members__.values()}  # code -> status
 LOWER, BASIC = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kBasic)
 REGROWN = 0.005  # share of new columns from which a grown block's first solve is dual
 REWEIGHTS = 6  # uneven objectives tried when a push stalls, per push
@@ -453,12 +455,11 @@ def audit(
     proven = {-1.0: np.zeros(len(w_idx), dtype=bool), 1.0: np.zeros(len(w_idx), dtype=bool)}
     carried = 0
     if proofs is not None:
-        if (proofs.withheld & ~withheld).any():  # not a superset: earlier proofs do not hold
+        shrunk = (proofs.withheld & ~withheld).any()  # not a superset: earlier proofs do not hold
+        if shrunk:
             proofs.up[:], proofs.down[:] = False, False
-            proofs.col_status = proofs.row_status = None
-        if proofs.col_status is None or proofs.row_status is None:
-            proofs.col_status = np.full(table.n, -1)
-            proofs.row_status = np.full(a.shape[0], -1)
+        if shrunk or proofs.col_status is None:  # nor do the bases of larger blocks
+            proofs.col_status, proofs.row_status = np.full(table.n, -1), np.full(a.shape[0], -1)
         proofs.withheld = withheld.copy()
         carried = int((proofs.up[w_idx] & proofs.down[w_idx] & protect).sum())
         proven[-1.0] |= proofs.up[w_idx]
