@@ -7,7 +7,9 @@ SQLite under ``paths().state`` by default so that a demo needs no server; a depl
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 
@@ -46,12 +48,29 @@ def _immediate_transactions(eng: Engine) -> None:
     def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA busy_timeout = 30000")
-        dbapi_connection.execute("PRAGMA journal_mode = WAL")
+        _write_ahead_log(dbapi_connection)
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     @event.listens_for(eng, "begin")
     def _begin(conn) -> None:  # type: ignore[no-untyped-def]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _write_ahead_log(dbapi_connection, wait: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Switch a new database file to WAL; the switch ignores busy_timeout, so retry it here.
+
+    Two processes opening a fresh file at once race for that switch and the loser gets "database
+    is locked" at once (seen in CI). Once the file is in WAL mode the switch is a no-op.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 _CREATED: set[tuple[str, int]] = set()
