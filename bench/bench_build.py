@@ -5,6 +5,8 @@ that ran each build). Targets: demo (3 vintages) <= 60 s; national (one vintage)
 
     .venv/bin/python bench/bench_build.py                 # demo: generate, load, build 3 vintages
     .venv/bin/python bench/bench_build.py --national      # + national-size stock (long)
+    .venv/bin/python bench/bench_build.py --national --sans-demo --echelle-nationale 0.1
+                                                          # national grid, 10 départements only
     .venv/bin/python bench/bench_build.py --echelle 0.05  # the reduced demo of the tests
 """
 
@@ -72,19 +74,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--national", action="store_true", help="mesurer aussi la taille nationale")
     parser.add_argument("--echelle", type=float, default=1.0, help="démo réduite (fraction des logements)")
+    parser.add_argument("--echelle-nationale", type=float, default=1.0,
+                        help="fraction des départements de la taille nationale")
+    parser.add_argument("--sans-demo", action="store_true", help="ne pas mesurer la démo MEL")
     parser.add_argument("--keep", type=Path, default=None, help="dossier de travail à conserver")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
-        label = "démo MEL (3 millésimes)" + (f", échelle {args.echelle:g}" if args.echelle < 1 else "")
-        generate = ["demo-data", "--echelle", str(args.echelle)]
-        results.append(bench(label, base / "demo", generate, [2022, 2023, 2024]))
+        if not args.sans_demo:
+            label = "démo MEL (3 millésimes)" + (f", échelle {args.echelle:g}" if args.echelle < 1 else "")
+            generate = ["demo-data", "--echelle", str(args.echelle)]
+            results.append(bench(label, base / "demo", generate, [2022, 2023, 2024]))
         if args.national:
-            results.append(
-                bench("taille nationale (1 millésime)", base / "national", ["demo-data", "--national", "--vintages", "2024"], [2024])
-            )
+            share = args.echelle_nationale
+            label = "taille nationale (1 millésime)" + (f", échelle {share:g}" if share < 1 else "")
+            generate = ["demo-data", "--national", "--vintages", "2024", "--echelle", str(share)]
+            results.append(bench(label, base / "national", generate, [2024]))
     out = OUT / "bench_build.json"  # merged by case: the full demo and the reduced one side by side
     merge_figures(out, results, "case")
     print(f"\nChiffres écrits dans {out}")
