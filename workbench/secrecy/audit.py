@@ -167,6 +167,7 @@ PRIMAL_FROM = 2000  # columns from which the re-solves of a programme use the pr
 _STATUS = {int(s): s for s in highspy.HighsBasisStatus.__members__.values()}  # code -> status
 LOWER, BASIC = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kBasic)
 REGROWN = 0.005  # share of new columns from which a grown block's first solve is dual
+RELEASES = 1  # times a stalled push of a whole block releases the cells it has certified
 REWEIGHTS = 6  # uneven objectives tried when a push stalls, per push
 RECTANGLES_UNTIL = 0.95  # share of withheld cells carried proven from which rectangles are skipped
 RECTANGLE_ROW_MAX = 40  # rows with more withheld cells give no pairs (quadratic, rarely needed)
@@ -276,13 +277,15 @@ BATCH_COLUMNS = 400  # small blocks are bounded together in programmes of about 
 
 
 def _push(
-    lp: _Block, pending: np.ndarray, need: np.ndarray, sense: float, max_solves: int = 10**9
+    lp: _Block, pending: np.ndarray, need: np.ndarray, sense: float, max_solves: int = 10**9,
+    releases: int = 0,
 ) -> np.ndarray:
     """Cells of ``pending`` that some optimum carries past ``need`` (batch objectives).
 
     While pushing, each pending cell is held within its requirement (a cell pushed past it
     certifies nothing more and holds back the others): a smaller feasible set, so whatever is
     reached in it is reachable in the attacker's, and every optimum certifies more cells.
+    Up to ``releases`` times, a stalled push frees the cells certified so far and goes on.
     """
     certified = []
     if len(pending):
@@ -293,6 +296,7 @@ def _push(
             lo[pending] = np.maximum(lo[pending], need[pending])
         lp.bound(lo, hi)
     reweights = REWEIGHTS
+    clipped = len(pending)  # cells still held within their requirement
     rng = np.random.default_rng(len(pending))  # seeded: the same table gets the same verdict path
     for _ in range(max_solves):
         if not len(pending):
@@ -309,6 +313,18 @@ def _push(
             weights[pending] = sense * rng.uniform(0.01, 1.0, len(pending)) ** 3
             x = lp.optimum(weights)
             done = x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
+        if not done.any() and clipped > len(pending) and releases:
+            # Stalled with certified cells still held within their requirement: they narrow
+            # the others' room for nothing. Released (one bound change, so seldom: each
+            # costs the warm start much of its lead), the push goes on.
+            lo, hi = lp.lo.copy(), lp.hi.copy()
+            if sense < 0:
+                hi[pending] = np.minimum(hi[pending], need[pending])
+            else:
+                lo[pending] = np.maximum(lo[pending], need[pending])
+            lp.bound(lo, hi)
+            clipped, reweights, releases = len(pending), REWEIGHTS, releases - 1
+            continue
         if not done.any():
             break
         certified.append(pending[done])
@@ -505,7 +521,7 @@ def audit(
                 if keep_basis:
                     lp.start_from(proofs.col_status[w_idx[cols]], proofs.row_status[active_rows[rows]])
             if len(pending):
-                done = _push(lp, pending, need, sense)
+                done = _push(lp, pending, need, sense, releases=RELEASES)
                 certified[sense][done] = True
                 pending = np.setdiff1d(pending, done)
             if not exact and large:  # small blocks: exact is cheap
