@@ -289,13 +289,21 @@ def _push(
     Up to ``releases`` times, a stalled push frees the cells certified so far and goes on.
     """
     certified = []
-    if len(pending):
+
+    def hold(cells: np.ndarray) -> None:
+        """Hold ``cells`` within their requirement, every other cell within its own bounds."""
         lo, hi = lp.lo.copy(), lp.hi.copy()
         if sense < 0:
-            hi[pending] = np.minimum(hi[pending], need[pending])
+            hi[cells] = np.minimum(hi[cells], need[cells])
         else:
-            lo[pending] = np.maximum(lo[pending], need[pending])
+            lo[cells] = np.maximum(lo[cells], need[cells])
         lp.bound(lo, hi)
+
+    def reached(x: np.ndarray) -> np.ndarray:
+        return x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
+
+    if len(pending):
+        hold(pending)
     reweights = REWEIGHTS
     clipped = len(pending)  # cells still held within their requirement
     rng = np.random.default_rng(len(pending))  # seeded: the same table gets the same verdict path
@@ -304,28 +312,21 @@ def _push(
             break
         weights = np.zeros(lp.n)
         weights[pending] = sense
-        x = lp.optimum(weights)
-        done = x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
+        done = reached(lp.optimum(weights))
         while not done.any() and reweights:
             # The optimum of the sum can spread the push so that no cell reaches its
             # requirement; uneven weights favour some cells and reach another vertex, from the
             # last basis (a few hundred iterations, where starting afresh took seconds).
             reweights -= 1
             weights[pending] = sense * rng.uniform(0.01, 1.0, len(pending)) ** 3
-            x = lp.optimum(weights)
-            done = x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
+            done = reached(lp.optimum(weights))
         if not done.any() and clipped > len(pending) and releases and lp.n <= RELEASE_UP_TO:
             # Stalled with certified cells still held within their requirement: they narrow
             # the others' room for nothing. Released (one bound change, so seldom: each
             # costs the warm start much of its lead), the push goes on. Only on blocks of
             # modest size: on the 97,000-cell block of the full occupation table it cost 7 s
             # over the protection and withheld more; on the national grid's 123,000, 80 s.
-            lo, hi = lp.lo.copy(), lp.hi.copy()
-            if sense < 0:
-                hi[pending] = np.minimum(hi[pending], need[pending])
-            else:
-                lo[pending] = np.maximum(lo[pending], need[pending])
-            lp.bound(lo, hi)
+            hold(pending)
             clipped, reweights, releases = len(pending), REWEIGHTS, releases - 1
             continue
         if not done.any():
