@@ -290,20 +290,21 @@ def _push(
     """
     certified = []
 
-    def hold(cells: np.ndarray) -> None:
-        """Hold ``cells`` within their requirement, every other cell within its own bounds."""
+    # Both read the pending cells of the moment.
+    def hold() -> None:
+        """Hold the pending cells within their requirement, the others within their bounds."""
         lo, hi = lp.lo.copy(), lp.hi.copy()
         if sense < 0:
-            hi[cells] = np.minimum(hi[cells], need[cells])
+            hi[pending] = np.minimum(hi[pending], need[pending])
         else:
-            lo[cells] = np.maximum(lo[cells], need[cells])
+            lo[pending] = np.maximum(lo[pending], need[pending])
         lp.bound(lo, hi)
 
     def reached(x: np.ndarray) -> np.ndarray:
         return x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
 
     if len(pending):
-        hold(pending)
+        hold()
     reweights = REWEIGHTS
     clipped = len(pending)  # cells still held within their requirement
     rng = np.random.default_rng(len(pending))  # seeded: the same table gets the same verdict path
@@ -326,7 +327,7 @@ def _push(
             # costs the warm start much of its lead), the push goes on. Only on blocks of
             # modest size: on the 97,000-cell block of the full occupation table it cost 7 s
             # over the protection and withheld more; on the national grid's 123,000, 80 s.
-            hold(pending)
+            hold()
             clipped, reweights, releases = len(pending), REWEIGHTS, releases - 1
             continue
         if not done.any():
