@@ -58,6 +58,9 @@ class _State:
         self.csr = table.constraints.tocsr()
         self.csc = table.constraints.tocsc()
         self.count = np.asarray((self.csr != 0) @ self.w.astype(np.int64)).ravel()
+        # Per row, how many times a cell of it was withheld: a row is judged again only when
+        # this moved since its last check (its verdict depends on its own cells alone).
+        self.version = np.zeros(self.csr.shape[0], dtype=np.int64)
         # Per cell, its constraints without a withheld cell yet (withholding it opens them).
         self.opens = np.asarray((self.csc != 0).T @ (self.count == 0).astype(np.int64)).ravel()
         self.p = protection
@@ -163,6 +166,7 @@ class _State:
         if len(opened):
             np.subtract.at(self.opens, self.csr.indices[index_ranges(self.csr.indptr, opened)], 1)
         self.count[rows] += 1
+        self.version[rows] += 1
         return list(rows)
 
     def parts_sum(self, row: int) -> float | None:
@@ -205,14 +209,16 @@ def _partner_through_virtual(table: CellTable, st: _State, cell: int) -> int | N
     return candidates[0] if candidates else None
 
 
-def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_rounds: int = 200) -> Protection:
-    """Primary cells plus the secondary cells that make the table safe, audited."""
-    t0 = time.perf_counter()
-    primary = (table.primary != "") & ~table.virtual
+def greedy(table: CellTable, protection: int, threshold: int) -> _State:
+    """The combinatorial pass: primary cells and the partners each constraint asks for."""
     st = _State(table, table.initial_withheld(), protection)
     queue = list(np.flatnonzero(st.short_rows(threshold)))
+    checked = np.full(len(st.version), -1)
     while queue:
         row = queue.pop()
+        if checked[row] == st.version[row]:
+            continue  # queued twice, unchanged since: same verdict
+        checked[row] = st.version[row]
         missing = st.deficit(row)
         if missing is None and table.population[row]:
             s = st.parts_sum(row)
@@ -228,13 +234,21 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
         queue.append(row)
     for j in np.flatnonzero(table.close(st.w) & ~st.w):
         st.add(int(j))
+    return st
+
+
+def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_rounds: int = 200) -> Protection:
+    """Primary cells plus the secondary cells that make the table safe, audited."""
+    t0 = time.perf_counter()
+    primary = (table.primary != "") & ~table.virtual
+    st = greedy(table, protection, threshold)
     # The audit decides; every cell it still recovers gets a protection pattern (patterns.py):
     # the cheapest set of cells whose withholding moves it by its requirement. Solving only
     # for disclosed cells keeps the programmes few (the audit certifies whole blocks at once).
     # Rounds run on the quick audit (cells it cannot prove are treated as disclosed: a pattern
     # made of withheld cells alone adds nothing); the exact audit is asked only when a quick
     # round adds nothing. Either way the last word is a report with nothing in it.
-    solver = PatternSolver(table, st.w, protection)
+    solver: PatternSolver | None = None  # built on the first round (most small tables need none)
     rounds = 0
     caches: dict[bool, dict[bytes, list]] = {True: {}, False: {}}
     # Cells only ever get withheld here, so what one audit proves safe stays proven (Proofs):
@@ -258,6 +272,8 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
             )
         disclosed = report.disclosures
         by_pattern = disclosed["kind"] != GROUP
+        if solver is None:
+            solver = PatternSolver(table, st.w, protection)
         solver.w |= st.w
         targets = disclosed.loc[by_pattern, "cell"].to_numpy(dtype=np.int64)
         order = np.argsort(table.values[targets], kind="stable")  # small cells first
