@@ -295,3 +295,23 @@ def test_patterns_certify_only_what_the_attacker_cannot_narrow(
         assert lo <= v - solver.got_down[c] + 1e-6 and hi >= v + solver.got_up[c] - 1e-6, c
         checked += solver.got_up[c] > 0 or solver.got_down[c] > 0
     assert checked > 0
+
+
+def test_pattern_moves_only_cells_with_room_that_way() -> None:
+    """The pattern programme leaves out the columns that cannot move (a zero cannot fall, a
+    public count not at all): a pattern still adds up, never takes a cell below zero, and a
+    move with no room is refused rather than forced."""
+    # total (published) = a + b + c; a = 0, b = 5 withheld, c = 4 published; b + d = 9 (public).
+    values = np.array([9, 0, 5, 4, 4, 9])
+    a = constraint_rows([0, 5], [[1, 2, 3], [2, 4]], n=6)
+    known = np.array([False, False, False, False, False, True])
+    table = CellTable(values, a, np.array(["", "extreme_share", "below_threshold", "", "", ""], dtype=object),
+                      known=known)
+    solver = PatternSolver(table, table.initial_withheld(), RULES.protection)
+    cells, y = solver.solve(1, 1.0)  # the zero rises: something else falls
+    move = np.zeros(table.n)
+    move[cells] = y
+    assert move[1] == RULES.protection
+    assert not (table.constraints @ move).any()
+    assert (table.values + move >= 0).all() and move[5] == 0
+    assert solver.solve(1, -1.0) is None  # a zero has nowhere to fall

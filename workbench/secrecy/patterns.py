@@ -285,7 +285,10 @@ class _Model:
     """A pattern programme ``A y = 0`` (y = y+ - y-) whose costs and target change between solves.
 
     Only what changed is passed to HiGHS, so a model kept for many targets is re-solved from
-    its last basis (dual simplex after a bound change) instead of from scratch.
+    its last basis (dual simplex after a bound change) instead of from scratch. Columns that
+    cannot move (a zero cannot fall, a public count cannot move at all) are left out: HiGHS
+    spends some 8 ms a run on a programme of the stock's size whatever the iterations, in
+    proportion to its columns, and y- of a zero is half of them in the stock.
     """
 
     def __init__(
@@ -294,39 +297,47 @@ class _Model:
     ) -> None:
         self.cells = cells
         self.n = n = len(cells)
-        a = sparse.hstack([sub, -sub], format="csr")
+        hi = np.concatenate([up, down]).astype(float)
+        self.keep = np.flatnonzero(hi > 0)  # the columns of y+ then y- that can move
+        self.slot = np.full(2 * n, -1)
+        self.slot[self.keep] = np.arange(len(self.keep))
+        a = sparse.hstack([sub, -sub], format="csc")[:, self.keep].tocsr()
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
         if not presolve:
             self.h.setOptionValue("presolve", "off")
-        self.lo = np.zeros(2 * n)
-        self.hi = np.concatenate([up, down]).astype(float)
-        self.h.addVars(2 * n, self.lo, self.hi)
+        self.lo = np.zeros(len(self.keep))
+        self.hi = hi[self.keep]
+        self.h.addVars(len(self.keep), self.lo, self.hi)
         zeros = np.zeros(a.shape[0])
         self.h.addRows(
             a.shape[0], zeros, zeros, a.nnz,
             a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32), a.data,
         )
-        self.cost = np.zeros(2 * n)
-        self.target: int | None = None
+        self.cost = np.zeros(len(self.keep))
+        self.target: np.ndarray | None = None  # its columns (slots), held at the move
 
     def solve(self, cost: np.ndarray, at: int, move: float) -> np.ndarray | None:
         """Cheapest y with ``y[at] == move``; None when there is none."""
         n = self.n
-        full = np.concatenate([cost, cost])
-        changed = np.flatnonzero(full != self.cost).astype(np.int32)
+        ahead, back = (at, at + n) if move > 0 else (at + n, at)  # the column that moves, the other
+        if self.slot[ahead] < 0:
+            return None  # no room that way
+        kept = np.concatenate([cost, cost])[self.keep]
+        changed = np.flatnonzero(kept != self.cost).astype(np.int32)
         if len(changed):
-            self.h.changeColsCost(len(changed), changed, full[changed])
-            self.cost = full
+            self.h.changeColsCost(len(changed), changed, kept[changed])
+            self.cost = kept
         if self.target is not None:  # free the previous target again
-            t = np.array([self.target, self.target + n], dtype=np.int32)
-            self.h.changeColsBounds(2, t, self.lo[t], self.hi[t])
-        plus, minus = (move, 0.0) if move > 0 else (0.0, -move)
-        t = np.array([at, at + n], dtype=np.int32)
-        self.h.changeColsBounds(2, t, np.array([plus, minus]), np.array([plus, minus]))
-        self.target = at
+            self.h.changeColsBounds(len(self.target), self.target, self.lo[self.target], self.hi[self.target])
+        t = self.slot[[ahead, back]]
+        t = t[t >= 0].astype(np.int32)
+        bound = np.array([abs(move), 0.0])[: len(t)]
+        self.h.changeColsBounds(len(t), t, bound, bound)
+        self.target = t
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
-        x = np.asarray(self.h.getSolution().col_value)
-        return x[:n] - x[n:]
+        y = np.zeros(2 * n)
+        y[self.keep] = np.asarray(self.h.getSolution().col_value)
+        return y[:n] - y[n:]
