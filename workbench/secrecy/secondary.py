@@ -33,6 +33,7 @@ from workbench.secrecy.table import CellTable, index_ranges
 
 log = logging.getLogger(__name__)
 ESCALATE_AFTER = 8  # repair rounds before whole constraints are withheld at once
+LOOP_UP_TO = 16  # withheld cells of a row judged one by one; beyond, in arrays (same verdict)
 
 
 class SecrecyError(RuntimeError):
@@ -86,6 +87,8 @@ class _State:
         part, total = hidden & (coef > 0), hidden & (coef < 0)
         p_down, p_up = self.down[cells[part]].sum(), self.up[cells[part]].sum()
         t_down, t_up = self.down[cells[total]].sum(), self.up[cells[total]].sum()
+        if hidden.sum() > LOOP_UP_TO:
+            return self._deficit_at_once(cells[hidden], coef[hidden], p_down, p_up, t_down, t_up)
         worst: tuple[int, float, bool] | None = None
         for c, k in zip(coef[hidden], cells[hidden], strict=True):
             if self.t.virtual[k]:
@@ -99,6 +102,21 @@ class _State:
                 if missing > 1e-9 and (worst is None or missing > worst[1]):
                     worst = (int(k), float(missing), upward)
         return worst
+
+    def _deficit_at_once(
+        self, k: np.ndarray, c: np.ndarray, p_down: float, p_up: float, t_down: float, t_up: float,
+    ) -> tuple[int, float, bool] | None:
+        """``deficit``'s loop in arrays, same verdict (first largest, up before down), for rows
+        with many withheld cells: the loop made the national grid's greedy quadratic (its
+        commune and EPCI rows are judged again after every partner they get)."""
+        part = c > 0
+        room_up = np.where(part, p_down - self.down[k] + t_up, p_up)
+        room_down = np.where(part, p_up - self.up[k] + t_down, p_down)
+        missing = np.column_stack([self.need_up[k] - room_up, self.need_down[k] - room_down])
+        missing[self.t.virtual[k]] = -np.inf
+        i = int(np.argmax(missing))
+        worst = float(missing.flat[i])
+        return (int(k[i // 2]), worst, i % 2 == 0) if worst > 1e-9 else None
 
     def short_rows(self, threshold: int) -> np.ndarray:
         """Rows that ``deficit`` (or the population rule) would act on now, all at once.
