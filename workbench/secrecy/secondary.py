@@ -260,6 +260,7 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
     t0 = time.perf_counter()
     primary = (table.primary != "") & ~table.virtual
     st = greedy(table, protection, threshold)
+    log.debug("passe gloutonne : %.1f s, %d cellules masquées", time.perf_counter() - t0, st.w.sum())
     # The audit decides; every cell it still recovers gets a protection pattern (patterns.py):
     # the cheapest set of cells whose withholding moves it by its requirement. Solving only
     # for disclosed cells keeps the programmes few (the audit certifies whole blocks at once).
