@@ -122,6 +122,27 @@ def test_greedy_bookkeeping_follows_each_cell_withheld(case: Case, data: st.Data
 
 
 @PROFILE
+@given(geographies(), st.data())
+def test_greedy_judges_long_rows_in_arrays_as_cell_by_cell(case: Case, data: st.DataObject) -> None:
+    """Rows with many withheld cells are judged in arrays: the same verdict (cell, missing
+    room, direction) as the cell-by-cell loop, ties included."""
+    table = case.table
+    withheld = table.initial_withheld()
+    withheld[data.draw(st.lists(st.integers(0, table.n - 1), max_size=20))] = True
+    state = _State(table, withheld, RULES.protection)
+    secondary = sys.modules[_State.__module__]
+    verdicts = {}
+    kept = secondary.LOOP_UP_TO
+    try:
+        for loop_up_to in (10**9, 0):
+            secondary.LOOP_UP_TO = loop_up_to
+            verdicts[loop_up_to] = [state.deficit(r) for r in range(table.constraints.shape[0])]
+    finally:
+        secondary.LOOP_UP_TO = kept
+    assert verdicts[0] == verdicts[10**9]
+
+
+@PROFILE
 @given(geographies(max_residences=6, shares=False), st.data())
 def test_audit_agrees_with_brute_force_on_tiny_tables(case: Case, data: st.DataObject) -> None:
     """Any withheld set of at most 8 real cells: same cells flagged (exact or interval), and
