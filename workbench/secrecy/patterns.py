@@ -288,7 +288,7 @@ class _Model:
     its last basis (dual simplex after a bound change) instead of from scratch. Columns that
     cannot move (a zero cannot fall, a public count cannot move at all) are left out: HiGHS
     spends some 8 ms a run on a programme of the stock's size whatever the iterations, in
-    proportion to its columns, and y- of a zero is half of them in the stock.
+    proportion to its columns, and in the stock's a zero's y- is more than a quarter of them.
     """
 
     def __init__(
