@@ -58,10 +58,8 @@ class _State:
         self.w = withheld.copy()
         self.csr = table.constraints.tocsr()
         self.csc = table.constraints.tocsc()
+        # Withheld cells per row; it only grows, so it also tells whether a row changed.
         self.count = np.asarray((self.csr != 0) @ self.w.astype(np.int64)).ravel()
-        # Per row, how many times a cell of it was withheld: a row is judged again only when
-        # this moved since its last check (its verdict depends on its own cells alone).
-        self.version = np.zeros(self.csr.shape[0], dtype=np.int64)
         # Per cell, its constraints without a withheld cell yet (withholding it opens them).
         self.opens = np.asarray((self.csc != 0).T @ (self.count == 0).astype(np.int64)).ravel()
         self.p = protection
@@ -109,9 +107,7 @@ class _State:
         """``deficit``'s loop in arrays, same verdict (first largest, up before down), for rows
         with many withheld cells: the loop made the national grid's greedy quadratic (its
         commune and EPCI rows are judged again after every partner they get)."""
-        part = c > 0
-        room_up = np.where(part, p_down - self.down[k] + t_up, p_up)
-        room_down = np.where(part, p_up - self.up[k] + t_down, p_down)
+        room_up, room_down = _rooms(c > 0, self.down[k], self.up[k], p_down, p_up, t_down, t_up)
         missing = np.column_stack([self.need_up[k] - room_up, self.need_down[k] - room_down])
         missing[self.t.virtual[k]] = -np.inf
         i = int(np.argmax(missing))
@@ -136,8 +132,7 @@ class _State:
 
         p_down, p_up = per_row(part, self.down), per_row(part, self.up)
         t_down, t_up = per_row(total, self.down), per_row(total, self.up)
-        room_up = np.where(part, p_down[row] - self.down[k] + t_up[row], p_up[row])
-        room_down = np.where(part, p_up[row] - self.up[k] + t_down[row], p_down[row])
+        room_up, room_down = _rooms(part, self.down[k], self.up[k], p_down[row], p_up[row], t_down[row], t_up[row])
         short = hidden & ~self.t.virtual[k] & (
             (self.need_up[k] - room_up > 1e-9) | (self.need_down[k] - room_down > 1e-9)
         )
@@ -184,7 +179,6 @@ class _State:
         if len(opened):
             np.subtract.at(self.opens, self.csr.indices[index_ranges(self.csr.indptr, opened)], 1)
         self.count[rows] += 1
-        self.version[rows] += 1
         return list(rows)
 
     def parts_sum(self, row: int) -> float | None:
@@ -194,6 +188,15 @@ class _State:
         if (coef[hidden] < 0).any():
             return None
         return float(self.t.values[cells[hidden]].sum())
+
+
+def _rooms(
+    part: np.ndarray, down: np.ndarray, up: np.ndarray,
+    p_down: np.ndarray | float, p_up: np.ndarray | float, t_down: np.ndarray | float, t_up: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far withheld cells can rise and fall within one row (``deficit``'s rule, in arrays):
+    a part by the others' fall (rise) plus the total's rise (fall), a total by its parts'."""
+    return (np.where(part, p_down - down + t_up, p_up), np.where(part, p_up - up + t_down, p_down))
 
 
 def _partner_through_virtual(table: CellTable, st: _State, cell: int) -> int | None:
@@ -231,12 +234,12 @@ def greedy(table: CellTable, protection: int, threshold: int) -> _State:
     """The combinatorial pass: primary cells and the partners each constraint asks for."""
     st = _State(table, table.initial_withheld(), protection)
     queue = list(np.flatnonzero(st.short_rows(threshold)))
-    checked = np.full(len(st.version), -1)
+    checked = np.full(len(st.count), -1)  # each row's withheld count when last judged
     while queue:
         row = queue.pop()
-        if checked[row] == st.version[row]:
-            continue  # queued twice, unchanged since: same verdict
-        checked[row] = st.version[row]
+        if checked[row] == st.count[row]:
+            continue  # queued twice, unchanged since: same verdict (it depends on its cells alone)
+        checked[row] = st.count[row]
         missing = st.deficit(row)
         if missing is None and table.population[row]:
             s = st.parts_sum(row)
