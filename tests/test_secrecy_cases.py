@@ -315,3 +315,45 @@ def test_pattern_moves_only_cells_with_room_that_way() -> None:
     assert not (table.constraints @ move).any()
     assert (table.values + move >= 0).all() and move[5] == 0
     assert solver.solve(1, -1.0) is None  # a zero has nowhere to fall
+
+
+def two_communes() -> Case:
+    """EPCI E = communes C1 (IRIS I1, I2) and C2 (IRIS I3), two résidences per IRIS, households
+    by composition; small résidences make primaries whose patterns can stay in their commune."""
+    res = {"I1": ["r1", "r2"], "I2": ["r3", "r4"], "I3": ["r5", "r6"]}
+    areas = {
+        "E": ("epci", [r for rs in res.values() for r in rs]),
+        "C1": ("commune", res["I1"] + res["I2"]),
+        "C2": ("commune", res["I3"]),
+        **{i: ("iris", rs) for i, rs in res.items()},
+        **{r.upper(): ("residence", [r]) for rs in res.values() for r in rs},
+    }
+    sizes = {"r1": (30, 4), "r2": (25, 12), "r3": (8, 3), "r4": (40, 15), "r5": (35, 9), "r6": (6, 2)}
+    per_atom = counts_frame({r: occupation(n, alone) for r, (n, alone) in sizes.items()})
+    return make_case(areas, per_atom, "occupation", OCC_BASES, population={"menages"})
+
+
+def test_region_patterns_stay_in_their_commune_and_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A résidence's or an IRIS's region is its commune (a commune has none: the EPCI holds
+    everything); patterns sought there first move nothing outside it, and every amount they
+    certify holds against the exact (scipy) intervals."""
+    case = two_communes()
+    table, layout = case.table, case.table.layout
+    for who, region in (("R1", "C1"), ("I2", "C1"), ("R5", "C2"), ("C1", None), ("E", None)):
+        got = layout.region(case.cell("menages", "", who))
+        assert (None if got < 0 else case.cells["area_id"].unique()[got]) == region, who
+    for limit in ("COMPONENT_CELLS", "COMPONENT_ALWAYS"):
+        monkeypatch.setattr(sys.modules[PatternSolver.__module__], limit, 10**9)
+    monkeypatch.setattr(sys.modules[PatternSolver.__module__], "REGION_SHARE", 1.0)
+    solver = PatternSolver(table, table.initial_withheld(), RULES.protection)
+    c1 = set(layout.cells_within(case.cells["area_id"].unique().tolist().index("C1")).tolist())
+    targets = np.flatnonzero(solver.w & ~table.virtual & ~table.known)
+    solver.choose_components(targets)
+    k = case.cell("composition", "SEUL", "R3")
+    cells, y = solver.solve(k, 1.0)
+    assert solver.in_region == 1 and set(cells.tolist()) <= c1 and k in cells
+    solver.protect_all(targets)
+    intervals = brute_force_intervals(table, solver.w)
+    for c, (lo, hi) in intervals.items():
+        v = float(table.values[c])
+        assert lo <= v - solver.got_down[c] + 1e-6 and hi >= v + solver.got_up[c] - 1e-6, c

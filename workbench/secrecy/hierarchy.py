@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from workbench.secrecy.table import CellTable
+from workbench.secrecy.table import CellTable, Layout
 
 SCALE_RANK = {
     "epci": 0, "commune": 1, "commune_hors_qpv": 2, "qpv": 3, "iris": 4, "bailleur": 5,
@@ -207,6 +207,6 @@ def build_table(
     table = CellTable(
         values=values, constraints=a, primary=prim, cost=full_cost, upper=upper,
         virtual=virtual, population=np.array(pop_rows, dtype=bool), known=known_all, ceiling=ceiling,
-        dependents=dependents,
+        dependents=dependents, layout=Layout(m, cell_of, atom_cell),
     )
     return table, n_real

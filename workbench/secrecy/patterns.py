@@ -8,7 +8,8 @@ the attacker cannot tell from the true one, so ``k`` cannot be pinned closer tha
 same holds for every other cell ``y`` moves, by ``y[j]`` (and by ``-y[j]`` when ``v - y`` is
 feasible too). Each pattern is the cheapest one on a neighbourhood of ``k`` (cells outside it
 held still, which keeps the pattern valid for the whole table) or on its whole component when
-that is small or busy enough, found by HiGHS: the LP heuristic
+that is small or busy enough (its region first: the commune of a résidence or an IRIS), found
+by HiGHS: the LP heuristic
 of Kelly, Golden and Assad that τ-Argus's optimal method also builds on.
 
 Certified amounts only grow as more cells are withheld, so a cell is solved only while its own
@@ -17,6 +18,8 @@ audit recovers, and the audit then checks the result independently.
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 import highspy
 import numpy as np
@@ -39,6 +42,11 @@ AREA_MIN_TARGETS = 3  # fewer targets in an area: their own neighbourhoods are c
 # large component are cheaper on their neighbourhoods than building its programme, but not
 # below COMPONENT_ALWAYS cells, about the largest neighbourhood tried (the full attributions'
 # 16,000 cells, mostly virtual: 3 targets, 4 solves instead of 24 and 29 s).
+# Before its whole component, a target's pattern is sought in its region (Layout.region): the
+# region's programmes are kept, the least recently used dropped beyond REGION_MODELS; a region
+# holding more than REGION_SHARE of the component is skipped.
+REGION_MODELS = 64
+REGION_SHARE = 0.5
 COMPONENT_CELLS = 50_000
 COMPONENT_CELLS_PER_TARGET = 1000
 COMPONENT_ALWAYS = 20_000
@@ -76,6 +84,9 @@ class PatternSolver:
         self.component, self.component_size = _components(self.csc, self.up + self.down > 0)
         self._components: dict[int, _Model] = {}
         self._exact = np.zeros(len(self.component_size), dtype=bool)  # components solved whole
+        self._region_of: dict[int, int] = {}  # area -> its region (Layout.region), -1: none
+        self._regions: OrderedDict[tuple[int, int], _Model] = OrderedDict()  # (region, component)
+        self.in_region = 0  # patterns found in their region
 
     def choose_components(self, targets: np.ndarray) -> None:
         """Solve on their whole component the targets of components small and busy enough."""
@@ -118,6 +129,10 @@ class PatternSolver:
         inside the current shared area is tried there first (a re-solve from the last basis)."""
         if self.whole_component(k):
             c = self.component[k]
+            found = self._in_region(k, sense, c)
+            if found is not None:
+                self.in_region += 1
+                return found
             if c not in self._components:
                 self._components[c] = self._model(np.flatnonzero(self.component == c))
             return self._run(self._components[c], k, sense)
@@ -131,6 +146,33 @@ class PatternSolver:
             if found is not None:
                 return found
         return None
+
+    def _in_region(self, k: int, sense: float, component: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The cheapest pattern within ``k``'s region (its commune, for a résidence or an IRIS),
+        the rest of the component held still: most patterns stay there, and the region's
+        programme is a fraction of the component's (the stock's 2024 sample: 229 of 359 found
+        there, in a fifth of the time). None: try the whole component."""
+        layout = self.t.layout
+        if layout is None:
+            return None
+        area = int(layout.area[k]) if k < len(layout.area) else -1
+        if area not in self._region_of:
+            self._region_of[area] = layout.region(k) if area >= 0 else -1
+        region = self._region_of[area]
+        if region < 0:
+            return None
+        key = (region, component)
+        model = self._regions.pop(key, None)
+        if model is None:
+            cells = layout.cells_within(region)
+            cells = cells[self.component[cells] == component]
+            if len(cells) > REGION_SHARE * self.component_size[component]:
+                return None  # hardly smaller than the component: solve there at once
+            model = self._model(cells)
+        self._regions[key] = model  # most recently used last
+        if len(self._regions) > REGION_MODELS:
+            self._regions.popitem(last=False)
+        return self._run(model, k, sense)
 
     def solve_whole(self, k: int, sense: float) -> tuple[np.ndarray, np.ndarray] | None:
         """The cheapest pattern on the whole table: costly (seconds at full size), kept for the

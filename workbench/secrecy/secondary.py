@@ -318,8 +318,8 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
             )
         exact = not progressed
         report = check(exact)
-        log.debug("tour %d : %.1f s, %d motifs résolus, %d cellules ajoutées, %d %s",
-                  rounds, time.perf_counter() - t0, solver.solves, len(added), len(report.disclosures),
+        log.debug("tour %d : %.1f s, %d motifs résolus (%d dans leur région), %d cellules ajoutées, %d %s",
+                  rounds, time.perf_counter() - t0, solver.solves, solver.in_region, len(added), len(report.disclosures),
                   "recalculables" if exact else "non prouvées")
     secondary = st.w & ~primary & ~table.virtual & ~table.known
     status = np.where(primary, table.primary, np.where(secondary, "secondary", "published")).astype(object)

@@ -12,8 +12,60 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
+
+
+@dataclass
+class Layout:
+    """Where a table's cells sit, when it was built from areas × columns (hierarchy.py).
+
+    ``membership`` is areas × atoms; ``cell_of[area, column]`` and ``atom_cell[atom, column]``
+    are cell indices (-1: none; an atom that is a published area has that area's cells, a
+    virtual atom its own virtual cells).
+    """
+
+    membership: sparse.csr_matrix
+    cell_of: np.ndarray
+    atom_cell: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.membership = sparse.csr_matrix(self.membership)
+        self.areas_of = self.membership.T.tocsr()  # atoms × areas
+        self.size = np.diff(self.membership.indptr)
+        n = int(max(self.cell_of.max(initial=-1), self.atom_cell.max(initial=-1))) + 1
+        self.area = np.full(n, -1)  # per cell, its area (-1: a virtual cell)
+        areas, cols = np.nonzero(self.cell_of >= 0)
+        self.area[self.cell_of[areas, cols]] = areas
+
+    def atoms(self, area: int) -> np.ndarray:
+        return self.membership.indices[self.membership.indptr[area] : self.membership.indptr[area + 1]]
+
+    def region(self, cell: int) -> int:
+        """The largest area that strictly holds ``cell``'s area without holding every atom (a
+        résidence's or an IRIS's commune, say), or -1."""
+        a = int(self.area[cell]) if cell < len(self.area) else -1
+        if a < 0:
+            return -1
+        atoms = self.atoms(a)
+        first = atoms[0] if len(atoms) else None
+        if first is None:
+            return -1
+        holders = self.areas_of.indices[self.areas_of.indptr[first] : self.areas_of.indptr[first + 1]]
+        best = -1
+        for p in holders:
+            if self.size[a] < self.size[p] < self.membership.shape[1] and (best < 0 or self.size[p] > self.size[best]):
+                if np.isin(atoms, self.atoms(p), assume_unique=True).all():
+                    best = int(p)
+        return best
+
+    def cells_within(self, area: int) -> np.ndarray:
+        """Every cell of the areas that ``area`` holds (itself included) and of its virtual atoms."""
+        atoms = self.atoms(area)
+        touched = self.areas_of[atoms]
+        shared = np.bincount(touched.indices, minlength=self.membership.shape[0])
+        held = np.flatnonzero((shared == self.size) & (self.size > 0))
+        cells = np.concatenate([self.cell_of[held].ravel(), self.atom_cell[atoms].ravel()])
+        return np.unique(cells[cells >= 0])
 
 
 @dataclass
@@ -35,7 +87,7 @@ class CellTable:
     # dependents[b, j] = 1: withholding cell b withholds cell j too (a share's categories go
     # with its base: a published share and count would give the base away).
     dependents: sparse.csr_matrix | None = None
-    labels: pd.DataFrame | None = field(default=None, repr=False)  # who each cell is (for reports)
+    layout: Layout | None = field(default=None, repr=False)  # areas × columns, when built from them
 
     def __post_init__(self) -> None:
         n = len(self.values)
