@@ -161,6 +161,20 @@ def test_failed_build_leaves_previous_base_intact(base, tmp_path):
     assert not list(folder.parent.glob(".tmp-*"))
 
 
+def test_several_vintages_share_the_pool_and_a_refusal_stops_none(base, tmp_path):
+    """``build_vintages`` answers each vintage in order: a vintage missing from the store is
+    refused, the next one is still built (its themes protected in the shared pool) and written
+    the same as on its own."""
+    from workbench.build import build_vintages
+
+    outcomes = list(build_vintages([1990, base["vintage"]], store=base["store"], published_root=tmp_path))
+    assert isinstance(outcomes[0], BuildError) and "1990" in str(outcomes[0])
+    built = outcomes[1]
+    assert built.vintage == base["vintage"] and built.audit.keys() == base["manifest"]["audit"].keys()
+    again = pd.read_parquet(tmp_path / str(base["vintage"]) / "indicators.parquet")
+    pd.testing.assert_frame_equal(again, base["indicators"])
+
+
 def test_prune_removes_vintages_older_than_twelve_years(tmp_path):
     import datetime as dt
 

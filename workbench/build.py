@@ -1,6 +1,6 @@
 """The annual build: microdata store -> indicators -> secrecy engine + audit -> published base.
 
-``build_vintage`` computes every indicator of the three themes at every scale from the
+``build_vintage`` (``build_vintages`` for several) computes every indicator of the three themes at every scale from the
 microdata store, applies primary and secondary suppression, has the independent audit check
 everything that would be published, and only then writes the vintage's folder of the published
 base (``indicators.parquet``, ``areas.parquet``, ``manifest.json``) — atomically, so a failed
@@ -18,7 +18,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,6 +221,23 @@ class _InlineExecutor(Executor):
         return future
 
 
+# Submission order of the themes' protections (longest first, from bench_build's figures): with
+# several vintages on one pool, the long occupation tables start first and the short ones fill in.
+LONGEST_FIRST = ("occupation", "stock", "attributions")
+
+
+@dataclass
+class _Pending:
+    """A vintage whose themes are being protected in the pool."""
+
+    vintage: int
+    themes: dict[str, tuple[Counts, AreaSet]]
+    ctx: dict[str, Any]
+    jobs: dict[str, Future]
+    t0: float
+    timings: dict[str, float]
+
+
 def build_vintage(
     vintage: int,
     store: MicrodataStore | None = None,
@@ -228,43 +245,82 @@ def build_vintage(
     progress: Progress | None = None,
 ) -> BuildResult:
     """Build one vintage of the published base (atomic; refuses if the audit finds anything)."""
+    (outcome,) = build_vintages([vintage], store, published_root, progress)
+    if isinstance(outcome, BuildError):
+        raise outcome
+    return outcome
+
+
+def build_vintages(
+    vintages: list[int],
+    store: MicrodataStore | None = None,
+    published_root: Path | None = None,
+    progress: Progress | None = None,
+) -> Iterator[BuildResult | BuildError]:
+    """Build several vintages, one result (or refusal) each, in order.
+
+    Every theme of every vintage is an independent table: their protections share one pool of
+    processes, longest first, so a core freed by a vintage's short themes goes on to the next
+    vintage's while the longest runs (per vintage, the stock and the attributions take about
+    half the occupation's time). Each vintage is written, atomically, as soon as its themes are
+    done; a refused vintage does not stop the others.
+    """
     d = dictionary()
     store = store or MicrodataStore()
     root = Path(published_root) if published_root else paths().published
     say = progress or (lambda _msg: None)
-    t0 = time.perf_counter()
-    timings: dict[str, float] = {}
-    if vintage not in store.vintages():
-        raise BuildError(f"le millésime {vintage} n'est pas chargé dans le magasin de microdonnées")
-
-    say("Calcul des indicateurs")
-    themes, ctx = compute_theme_cells(store, vintage, d)
-    timings["indicateurs"] = time.perf_counter() - t0
-
     rules = Rules.from_dictionary(d)
+    prepared: list[_Pending | BuildError] = []
+    for vintage in vintages:
+        if vintage not in store.vintages():
+            prepared.append(BuildError(f"le millésime {vintage} n'est pas chargé dans le magasin de microdonnées"))
+            continue
+        say(f"Millésime {vintage} — calcul des indicateurs")
+        t0 = time.perf_counter()
+        themes, ctx = compute_theme_cells(store, vintage, d)
+        prepared.append(_Pending(vintage, themes, ctx, {}, t0, {"indicateurs": time.perf_counter() - t0}))
+    pending = [p for p in prepared if isinstance(p, _Pending)]
+    tasks = sorted(
+        ((p, theme) for p in pending for theme in p.themes),
+        key=lambda item: LONGEST_FIRST.index(item[1]) if item[1] in LONGEST_FIRST else len(LONGEST_FIRST),
+    )
+    workers = min(len(tasks), os.cpu_count() or 1)
+    say(f"Secret statistique : {len(tasks)} tables sur {workers} cœur(s)")
+    with _pool(workers) as pool:
+        for p, theme in tasks:
+            counts, areas = p.themes[theme]
+            p.jobs[theme] = pool.submit(_protect_timed, counts, areas, theme, d, rules, atom_upper(theme, p.ctx))
+        for p in prepared:
+            if isinstance(p, BuildError):
+                yield p
+                continue
+            try:
+                yield _publish(p, store, root, d, rules, say)
+            except BuildError as exc:
+                yield exc
+
+
+def _publish(
+    p: _Pending, store: MicrodataStore, root: Path, d: Dictionary, rules: Rules, say: Progress,
+) -> BuildResult:
+    """Gather a vintage's protected themes, derive the other indicators and write its folder."""
+    vintage, themes, ctx, timings = p.vintage, p.themes, p.ctx, p.timings
     protected: list[pd.DataFrame] = []
     audits: dict[str, Any] = {}
-    # Themes are independent tables: protect them in parallel on the local cores.
-    workers = min(len(themes), os.cpu_count() or 1)
-    say(f"Secret statistique : {len(themes)} thèmes sur {workers} cœur(s)")
-    jobs = {}
-    with _pool(workers) as pool:
-        for theme, (cells, areas) in themes.items():
-            jobs[theme] = pool.submit(_protect_timed, cells, areas, theme, d, rules, atom_upper(theme, ctx))
-        for theme, job in jobs.items():
-            result, seconds = job.result()
-            timings[f"secret_{theme}"] = seconds
-            say(f"Secret statistique : {d.themes[theme].label} ({seconds:.0f} s)")
-            if not result.audit_ok:
-                raise BuildError(
-                    f"l'audit du secret statistique a trouvé {result.disclosures} donnée(s) "
-                    f"masquée(s) recalculable(s) pour le thème « {d.themes[theme].label} » : "
-                    "rien n'est publié."
-                )
-            audits[theme] = result.audit_summary
-            protected.append(result.cells)
+    for theme in themes:
+        result, seconds = p.jobs[theme].result()
+        timings[f"secret_{theme}"] = seconds
+        say(f"Millésime {vintage} — secret statistique : {d.themes[theme].label} ({seconds:.0f} s)")
+        if not result.audit_ok:
+            raise BuildError(
+                f"l'audit du secret statistique a trouvé {result.disclosures} donnée(s) "
+                f"masquée(s) recalculable(s) pour le thème « {d.themes[theme].label} » : "
+                "rien n'est publié."
+            )
+        audits[theme] = result.audit_summary
+        protected.append(result.cells)
 
-    say("Indicateurs dérivés (alias, loyers, fragilité, distances)")
+    say(f"Millésime {vintage} — indicateurs dérivés (alias, loyers, fragilité, distances)")
     cells = pd.concat(protected, ignore_index=True)
     cells["value"] = _value(cells)
     extra = [_aliases(cells[cells.theme == t], d, t, rules.threshold) for t in themes]
@@ -290,7 +346,7 @@ def build_vintage(
         indicators[col] = indicators[col].astype(str)
     indicators = indicators.sort_values(["theme", "indicator", "scale", "area_id", "category"]).reset_index(drop=True)
 
-    say("Zones et géométries")
+    say(f"Millésime {vintage} — zones et géométries")
     extra_areas = non_geographic_areas(d, ctx["attributions"]) if len(ctx["attributions"]) else None
     areas_gdf = area_table(
         ctx["residences"],
@@ -300,7 +356,7 @@ def build_vintage(
         extra=extra_areas,
     )
 
-    say("Écriture de la base publiée")
+    say(f"Millésime {vintage} — écriture de la base publiée")
     counts = indicators["status"].value_counts().to_dict()
     meta = store.meta(vintage)
     manifest = {
@@ -315,7 +371,7 @@ def build_vintage(
         "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
     }
     folder = _write_atomically(root, vintage, indicators, areas_gdf, manifest)
-    seconds = time.perf_counter() - t0
+    seconds = time.perf_counter() - p.t0
     return BuildResult(vintage, folder, manifest["counts_by_status"], audits, seconds, timings)
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:  # imported when a command runs: the CLI starts fast
+    from rich.console import Console
+
+    from workbench.build import BuildResult
+    from workbench.dictionary import Dictionary
 
 
 def register(app: typer.Typer) -> None:
@@ -18,9 +26,8 @@ def register(app: typer.Typer) -> None:
         """Calculer les indicateurs, appliquer le secret statistique, auditer et publier."""
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-        from rich.table import Table
 
-        from workbench.build import BuildError, build_vintage
+        from workbench.build import BuildError, build_vintages
         from workbench.dictionary import dictionary
         from workbench.register import record
         from workbench.store import MicrodataStore
@@ -36,40 +43,25 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         d = dictionary()
         failed = False
-        for v in vintages:
-            with Progress(
-                SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
-                console=console, transient=True,
-            ) as progress:
-                task = progress.add_task(f"Millésime {v}", total=None)
-                try:
-                    result = build_vintage(
-                        v, store=store,
-                        progress=lambda msg, t=task, y=v: progress.update(t, description=f"Millésime {y} — {msg}"),
-                    )
-                except BuildError as exc:
-                    console.print(f"[red]Millésime {v} non publié[/red] : {exc}")
-                    record(operation="build", data={"vintage": v}, rows=0, outcome=f"refusé : {exc}")
+        with Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.description}"), TimeElapsedColumn(),
+            console=console, transient=True,
+        ) as progress:
+            task = progress.add_task("Construction", total=None)
+            outcomes = build_vintages(
+                vintages, store=store, progress=lambda msg: progress.update(task, description=msg),
+            )
+            for v, outcome in zip(vintages, outcomes, strict=True):
+                if isinstance(outcome, BuildError):
+                    console.print(f"[red]Millésime {v} non publié[/red] : {outcome}")
+                    record(operation="build", data={"vintage": v}, rows=0, outcome=f"refusé : {outcome}")
                     failed = True
                     continue
-            table = Table(title=f"Base publiée {v} — {result.seconds:.1f} s")
-            table.add_column("Statut")
-            table.add_column("Lignes", justify="right")
-            for status, n in result.counts_by_status.items():
-                table.add_row(d.status_label(status), f"{n:,}".replace(",", " "))
-            console.print(table)
-            for theme, audit in result.audit.items():
-                console.print(
-                    f"  Audit « {d.themes[theme].label} » : {audit.get('checked', 0)} données "
-                    f"masquées vérifiées (dont {audit.get('carried', 0)} prouvées aux tours "
-                    f"précédents), {audit.get('disclosures', 0)} recalculable, plus grand bloc "
-                    f"{audit.get('largest_block', 0)} ; secret et audit {audit.get('protect_seconds', 0):.1f} s"
+                _summary(console, d, outcome)
+                record(
+                    operation="build", data={"vintage": v, "theme": "tous"},
+                    rows=sum(outcome.counts_by_status.values()), outcome="publié",
                 )
-            console.print(f"  Écrit dans {result.folder}")
-            record(
-                operation="build", data={"vintage": v, "theme": "tous"},
-                rows=sum(result.counts_by_status.values()), outcome="publié",
-            )
         if failed:
             raise typer.Exit(1)
 
@@ -89,3 +81,23 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo("Aucun millésime à supprimer.")
         record(operation="prune", data={"vintages": removed}, rows=len(removed), outcome="ok")
+
+
+def _summary(console: Console, d: Dictionary, result: BuildResult) -> None:
+    """One vintage's counts by status and audit figures."""
+    from rich.table import Table
+
+    table = Table(title=f"Base publiée {result.vintage} — {result.seconds:.1f} s")
+    table.add_column("Statut")
+    table.add_column("Lignes", justify="right")
+    for status, n in result.counts_by_status.items():
+        table.add_row(d.status_label(status), f"{n:,}".replace(",", " "))
+    console.print(table)
+    for theme, audit in result.audit.items():
+        console.print(
+            f"  Audit « {d.themes[theme].label} » : {audit.get('checked', 0)} données "
+            f"masquées vérifiées (dont {audit.get('carried', 0)} prouvées aux tours "
+            f"précédents), {audit.get('disclosures', 0)} recalculable, plus grand bloc "
+            f"{audit.get('largest_block', 0)} ; secret et audit {audit.get('protect_seconds', 0):.1f} s"
+        )
+    console.print(f"  Écrit dans {result.folder}")
