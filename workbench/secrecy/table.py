@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
 
@@ -87,6 +88,7 @@ class CellTable:
     # dependents[b, j] = 1: withholding cell b withholds cell j too (a share's categories go
     # with its base: a published share and count would give the base away).
     dependents: sparse.csr_matrix | None = None
+    labels: pd.DataFrame | None = field(default=None, repr=False)  # who each cell is (bench/peer_tables.py)
     layout: Layout | None = field(default=None, repr=False)  # areas × columns, when built from them
 
     def __post_init__(self) -> None:
