@@ -340,7 +340,7 @@ def test_region_patterns_stay_in_their_commune_and_hold(monkeypatch: pytest.Monk
     case = two_communes()
     table, layout = case.table, case.table.layout
     for who, region in (("R1", "C1"), ("I2", "C1"), ("R5", "C2"), ("C1", None), ("E", None)):
-        got = layout.region(case.cell("menages", "", who))
+        got = layout.region(layout.area_of(case.cell("menages", "", who)))
         assert (None if got < 0 else case.cells["area_id"].unique()[got]) == region, who
     for limit in ("COMPONENT_CELLS", "COMPONENT_ALWAYS"):
         monkeypatch.setattr(sys.modules[PatternSolver.__module__], limit, 10**9)

@@ -155,9 +155,9 @@ class PatternSolver:
         layout = self.t.layout
         if layout is None:
             return None
-        area = int(layout.area[k]) if k < len(layout.area) else -1
+        area = layout.area_of(k)
         if area not in self._region_of:
-            self._region_of[area] = layout.region(k) if area >= 0 else -1
+            self._region_of[area] = layout.region(area) if area >= 0 else -1
         region = self._region_of[area]
         if region < 0:
             return None

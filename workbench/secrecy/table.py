@@ -39,22 +39,23 @@ class Layout:
         self.area[self.cell_of[areas, cols]] = areas
 
     def atoms(self, area: int) -> np.ndarray:
+        """The atoms an area holds."""
         return self.membership.indices[self.membership.indptr[area] : self.membership.indptr[area + 1]]
 
-    def region(self, cell: int) -> int:
-        """The largest area that strictly holds ``cell``'s area without holding every atom (a
+    def area_of(self, cell: int) -> int:
+        """The area a cell belongs to (-1: a virtual cell)."""
+        return int(self.area[cell]) if cell < len(self.area) else -1
+
+    def region(self, area: int) -> int:
+        """The largest area that strictly holds ``area`` without holding every atom (a
         résidence's or an IRIS's commune, say), or -1."""
-        a = int(self.area[cell]) if cell < len(self.area) else -1
-        if a < 0:
+        atoms = self.atoms(area) if area >= 0 else []
+        if not len(atoms):
             return -1
-        atoms = self.atoms(a)
-        first = atoms[0] if len(atoms) else None
-        if first is None:
-            return -1
-        holders = self.areas_of.indices[self.areas_of.indptr[first] : self.areas_of.indptr[first + 1]]
+        holders = self.areas_of.indices[self.areas_of.indptr[atoms[0]] : self.areas_of.indptr[atoms[0] + 1]]
         best = -1
         for p in holders:
-            if self.size[a] < self.size[p] < self.membership.shape[1] and (best < 0 or self.size[p] > self.size[best]):
+            if self.size[area] < self.size[p] < self.membership.shape[1] and (best < 0 or self.size[p] > self.size[best]):
                 if np.isin(atoms, self.atoms(p), assume_unique=True).all():
                     best = int(p)
         return best
