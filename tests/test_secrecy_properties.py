@@ -253,6 +253,61 @@ def test_rectangle_proofs_never_exceed_the_exact_intervals(data: st.DataObject) 
             assert v[pos] - down[pos] >= lo - 1e-9
 
 
+def nested_table(iris: np.ndarray) -> CellTable:
+    """EPCI = 2 communes = 2 IRIS each; per area 3 categories and their total (column 3).
+    ``iris``: 4 × 3 counts (IRIS 11, 12, 21, 22). Cells: area × column, areas in the order
+    E, C1, C2, I11, I12, I21, I22."""
+    full = np.zeros((7, 4), dtype=np.int64)
+    full[3:, :3] = iris
+    full[1, :3], full[2, :3] = iris[:2].sum(axis=0), iris[2:].sum(axis=0)
+    full[0, :3] = iris.sum(axis=0)
+    full[:, 3] = full[:, :3].sum(axis=1)
+    cell = np.arange(28).reshape(7, 4)
+    totals = [cell[a, 3] for a in range(7)]
+    parts = [list(cell[a, :3]) for a in range(7)]
+    for parent, kids in ((0, (1, 2)), (1, (3, 4)), (2, (5, 6))):
+        totals += [cell[parent, j] for j in range(4)]
+        parts += [[cell[k, j] for k in kids] for j in range(4)]
+    a = constraint_rows(totals, parts, 28)
+    return CellTable(values=full.ravel(), constraints=a, primary=np.full(28, "", dtype=object))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.data())
+def test_nested_rectangle_proofs_never_exceed_the_exact_intervals(data: st.DataObject) -> None:
+    """The same on nested areas, where a commune's pair of cells moves with one of its IRIS's."""
+    iris = np.array(data.draw(st.lists(st.integers(0, 9), min_size=12, max_size=12))).reshape(4, 3)
+    table = nested_table(iris)
+    withheld = np.array(data.draw(st.lists(st.booleans(), min_size=table.n, max_size=table.n)))
+    w_idx = np.flatnonzero(withheld)
+    aw = table.constraints[:, w_idx].tocsr()
+    aw = aw[np.diff(aw.indptr) > 0]
+    v = table.values[w_idx].astype(float)
+    exact = brute_force_intervals(table, withheld)
+    for weight in (None, np.zeros(aw.shape[0], dtype=np.uint64)):
+        up, down = _rectangles(aw, v, np.full(len(w_idx), 1e9), weight)
+        for pos, cell in enumerate(w_idx):
+            lo, hi = exact[int(cell)]
+            assert v[pos] + up[pos] <= hi + 1e-9
+            assert v[pos] - down[pos] >= lo - 1e-9
+
+
+def test_a_commune_pair_with_one_of_its_iris_is_proven_without_a_programme() -> None:
+    """Two categories of commune C1 with the same two of its IRIS I11, against the same in C2
+    and I21: the moves cancel in every row below the EPCI, so all eight cells are proven by
+    rectangles alone (no programme); C1's cells sit in the sums of its IRIS, so no plain
+    rectangle reaches them, and without I21 the attacker pins them."""
+    table = nested_table(np.array([[5, 6, 9], [7, 3, 8], [4, 5, 6], [9, 9, 9]]))
+    cell = np.arange(28).reshape(7, 4)
+    withheld = np.zeros(table.n, dtype=bool)
+    for area in (1, 2, 3, 5):  # C1, C2, I11, I21
+        withheld[cell[area, [0, 1]]] = True
+    report = audit(table, withheld, protection=3, threshold=11)
+    assert report.ok and report.lp_solves == 0
+    withheld[cell[5, [0, 1]]] = False
+    assert not audit(table, withheld, protection=3, threshold=11).ok
+
+
 def test_a_rectangle_of_withheld_cells_is_proven_without_a_programme() -> None:
     """Four withheld cells of two rows and two columns, each of at least 3: every one can move
     by 3 (the rectangle's smallest), so the audit needs no linear programme at all."""

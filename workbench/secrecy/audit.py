@@ -172,6 +172,7 @@ RELEASES = 1  # times a stalled push of a block (or batch of small ones) release
 REWEIGHTS = 6  # uneven objectives tried when a push stalls, per push
 RECTANGLES_UNTIL = 0.95  # share of withheld cells carried proven from which rectangles are skipped
 RECTANGLE_ROW_MAX = 40  # rows with more withheld cells give no pairs (quadratic, rarely needed)
+NESTED_ROW_MAX = 8  # rows with more withheld cells give no nested pairs
 
 
 def _rectangles(
@@ -183,10 +184,14 @@ def _rectangles(
     (k and a share a constraint, as do b and d, and the two pairs differ the same way — two
     résidences of one IRIS piece × two categories, say). Moving k and d by +t and a and b by -t
     keeps every constraint, so the attacker cannot tell the true table from the moved one: a
-    proof, found without any programme. Pairs are matched through a linear hash of their
-    columns (random 64-bit weights per row, so equal hashes mean equal columns but for a
-    negligible chance) and every rectangle used is then checked exactly. Cells it cannot prove
-    go to the programmes as before.
+    proof, found without any programme. A pair may also bring one of its nested pairs along: two
+    categories of a commune with the same two categories of one of its IRIS (each cell of the
+    commune the total of a constraint the IRIS's cell is part of) differ from each other only
+    in the rows above the commune, so a commune's cells pair with another commune's, or with
+    an IRIS of another commune's, which a plain rectangle never proves (the commune's cells sit
+    in the sums of its IRIS). Pairs are matched through a linear hash of their columns (random
+    64-bit weights per row, so equal hashes mean equal columns but for a negligible chance) and
+    every rectangle used is then checked exactly. Cells it cannot prove go to the programmes.
     """
     n_rows, n = aw.shape
     up = np.zeros(n)
@@ -205,6 +210,7 @@ def _rectangles(
     # Pairs of cells with the same sign in one row.
     sizes = np.diff(aw.indptr)
     first, second = [], []
+    n_short = 0  # pairs from rows of at most NESTED_ROW_MAX cells (they come first)
     for size in np.unique(sizes[(sizes >= 2) & (sizes <= RECTANGLE_ROW_MAX)]):
         rows = np.flatnonzero(sizes == size)
         starts = aw.indptr[rows][:, None] + np.arange(size)
@@ -213,47 +219,90 @@ def _rectangles(
         same = signs[:, i] == signs[:, j]
         first.append(cells[:, i][same])
         second.append(cells[:, j][same])
-    none = np.empty(0, dtype=aw.indices.dtype)
-    x, y = np.concatenate([none, *first]), np.concatenate([none, *second])
+        n_short += len(first[-1]) if size <= NESTED_ROW_MAX else 0
+    none = np.empty(0, dtype=np.int64)
+    x = np.concatenate([none, *first]).astype(np.int64)
+    y = np.concatenate([none, *second]).astype(np.int64)
     if not len(x):
         return up, down
+    # Each pair alone (x up, y down), and with each pair nested below it moving the same way.
+    # Only pairs of short rows nest (two categories of an area, mostly): the long rows' pairs
+    # (résidences of an IRIS) would multiply the lists and the memory for few proofs.
+    parent, x2, y2 = _nested(aw, x[:n_short], y[:n_short])
+    xa, ya = np.concatenate([x, x[parent]]), np.concatenate([y, y[parent]])
+    xb = np.concatenate([np.full(len(x), -1), x2])
+    yb = np.concatenate([np.full(len(x), -1), y2])
+    nested = xb >= 0
     with np.errstate(over="ignore"):
-        key = h[y] - h[x]
-    # Capacity of a pair moved "x up, y down" (rise) and "x down, y up" (fall).
-    rise = np.minimum(room[x], v[y])
-    fall = np.minimum(v[x], room[y])
+        key = h[ya] - h[xa] + np.where(nested, h[np.maximum(yb, 0)] - h[np.maximum(xb, 0)], np.uint64(0))
+    big = np.inf
+
+    def cap(c: np.ndarray, amount: np.ndarray) -> np.ndarray:
+        return np.where(c >= 0, amount[np.maximum(c, 0)], big)
+
+    # Capacity of an item moved "x up, y down" (rise) and "x down, y up" (fall).
+    rise = np.minimum.reduce([room[xa], v[ya], cap(xb, room), cap(yb, v)])
+    fall = np.minimum.reduce([v[xa], room[ya], cap(xb, v), cap(yb, room)])
     order = np.argsort(key, kind="stable")
-    key, x, y, rise, fall = key[order], x[order], y[order], rise[order], fall[order]
+    key, xa, ya, xb, yb, rise, fall = (a[order] for a in (key, xa, ya, xb, yb, rise, fall))
     start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     group = np.repeat(np.arange(len(start)), np.diff(np.r_[start, len(key)]))
-    # The best partner of each pair: the other pair of its group with the largest capacity.
+    # The best partner of each item: the other item of its group with the largest capacity.
     partner_fall = _best_other(fall, group, start)
     partner_rise = _best_other(rise, group, start)
-    # Check each rectangle exactly (hash collisions, pairs sharing a cell).
+    # Check each rectangle exactly (hash collisions, items sharing a cell).
     for partner in (partner_fall, partner_rise):
         use = np.flatnonzero(partner >= 0)
         if not len(use):
             continue
         p = partner[use]
-        k, a, b, d = x[use], y[use], x[p], y[p]
-        distinct = (k != b) & (k != d) & (a != b) & (a != d)
+        # Columns: the item's (x, y, x2, y2) then the partner's; signs for "item rises".
+        cells = np.stack([xa[use], ya[use], xb[use], yb[use], xa[p], ya[p], xb[p], yb[p]], 1)
+        signs = np.tile([1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0, 1.0], (len(use), 1))
+        real = cells >= 0
+        ordered = np.sort(np.where(real, cells, -1 - np.arange(8)), axis=1)
+        distinct = (np.diff(ordered, axis=1) != 0).all(axis=1)
         m = len(use)
         moves = sparse.csc_matrix(
-            (np.tile([1.0, -1.0, -1.0, 1.0], m), (np.stack([k, a, b, d], 1).ravel(), np.repeat(np.arange(m), 4))),
-            shape=(n, m),
+            (signs[real], (cells[real], np.repeat(np.arange(m), real.sum(axis=1)))), shape=(n, m)
         )
         residual = np.asarray(abs(aw @ moves).sum(axis=0)).ravel()
         good = distinct & (residual == 0)
-        use, p, k, a, b, d = use[good], p[good], k[good], a[good], b[good], d[good]
-        if partner is partner_fall:  # k up, a down (the pair rises); b down, d up (partner falls)
-            t = np.minimum(rise[use], fall[p])
-            np.maximum.at(up, k, t), np.maximum.at(down, a, t)
-            np.maximum.at(down, b, t), np.maximum.at(up, d, t)
-        else:  # k down, a up (the pair falls); b up, d down (partner rises)
-            t = np.minimum(fall[use], rise[p])
-            np.maximum.at(down, k, t), np.maximum.at(up, a, t)
-            np.maximum.at(up, b, t), np.maximum.at(down, d, t)
+        use, p, cells, real, signs = use[good], p[good], cells[good], real[good], signs[good]
+        # partner_fall: the item rises and its partner falls; partner_rise: the other way.
+        t = np.minimum(rise[use], fall[p]) if partner is partner_fall else np.minimum(fall[use], rise[p])
+        if partner is not partner_fall:
+            signs = -signs
+        t_all = np.broadcast_to(t[:, None], cells.shape)
+        goes_up = real & (signs > 0)
+        goes_down = real & (signs < 0)
+        np.maximum.at(up, cells[goes_up], t_all[goes_up])
+        np.maximum.at(down, cells[goes_down], t_all[goes_down])
     return up, down
+
+
+def _nested(aw: sparse.csr_matrix, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs nested below the pairs (x, y): (index of the pair, x2, y2) for every pair
+    (x2, y2) of the list whose x2 is a part of a constraint that x is the total of, and y2 of one
+    that y totals (two categories of an IRIS below the same two of its commune)."""
+    totals = aw.data < 0
+    row_of = np.repeat(np.arange(aw.shape[0]), np.diff(aw.indptr))
+    one_total = np.bincount(row_of[totals], minlength=aw.shape[0]) == 1
+    total_of = np.full(aw.shape[0], -1)
+    total_of[row_of[totals & one_total[row_of]]] = aw.indices[totals & one_total[row_of]]
+    parts = (aw.data > 0) & (total_of[row_of] >= 0)
+    up = pd.DataFrame({"child": aw.indices[parts], "parent": total_of[row_of[parts]]})
+    pairs = pd.DataFrame({"x": x, "y": y, "pair": np.arange(len(x))})
+    out = []
+    # A nested pair is found from below: its cells' parents, looked up among the pairs, either way round.
+    below = pairs.rename(columns={"x": "x2", "y": "y2", "pair": "pair2"})
+    below = below.merge(up.rename(columns={"child": "x2", "parent": "px"}), on="x2")
+    below = below.merge(up.rename(columns={"child": "y2", "parent": "py"}), on="y2")
+    for px, py, cx, cy in (("px", "py", "x2", "y2"), ("py", "px", "y2", "x2")):
+        hit = below.merge(pairs, left_on=[px, py], right_on=["x", "y"])
+        out.append(hit[["pair", cx, cy]].to_numpy(dtype=np.int64))
+    found = np.unique(np.concatenate(out), axis=0) if out else np.empty((0, 3), dtype=np.int64)
+    return found[:, 0], found[:, 1], found[:, 2]
 
 
 def _best_other(capacity: np.ndarray, group: np.ndarray, start: np.ndarray) -> np.ndarray:
@@ -489,6 +538,10 @@ def audit(
         rect_up, rect_down = _rectangles(aw, v, upper_all - v)
         proven[-1.0] |= rect_up >= need_hi - v - 1e-9
         proven[1.0] |= rect_down >= v - need_lo - 1e-9
+    if proofs is not None:
+        proofs.up[w_idx] |= proven[-1.0]
+        proofs.down[w_idx] |= proven[1.0]
+    settled = proven[-1.0] & proven[1.0] | ~protect  # nothing left to bound
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_blocks + 1))
     aw_csc = aw.tocsc()
@@ -582,6 +635,8 @@ def audit(
             if protect[c] and (need_hi[c] > v[c] or need_lo[c] < v[c]):  # else nothing to hide
                 found.append((int(w_idx[c]), int(v[c]), v[c], v[c], EXACT))
             continue
+        if settled[cols].all():
+            continue  # every cell proven both ways already (rectangles, earlier audits)
         key = w_idx[cols].tobytes()
         if cache is not None and key in cache:
             found.extend(cache[key])
