@@ -239,6 +239,11 @@ def test_rectangle_proofs_never_exceed_the_exact_intervals(data: st.DataObject) 
     values = np.array(data.draw(st.lists(st.integers(0, 9), min_size=r * c, max_size=r * c)))
     table = grid_table(values.reshape(r, c))
     withheld = np.array(data.draw(st.lists(st.booleans(), min_size=table.n, max_size=table.n)))
+    assert_rectangles_within_exact(table, withheld)
+
+
+def assert_rectangles_within_exact(table: CellTable, withheld: np.ndarray) -> None:
+    """Every move the rectangles prove stays within the exact (scipy) interval of its cell."""
     w_idx = np.flatnonzero(withheld)
     aw = table.constraints[:, w_idx].tocsr()
     aw = aw[np.diff(aw.indptr) > 0]
@@ -279,17 +284,7 @@ def test_nested_rectangle_proofs_never_exceed_the_exact_intervals(data: st.DataO
     iris = np.array(data.draw(st.lists(st.integers(0, 9), min_size=12, max_size=12))).reshape(4, 3)
     table = nested_table(iris)
     withheld = np.array(data.draw(st.lists(st.booleans(), min_size=table.n, max_size=table.n)))
-    w_idx = np.flatnonzero(withheld)
-    aw = table.constraints[:, w_idx].tocsr()
-    aw = aw[np.diff(aw.indptr) > 0]
-    v = table.values[w_idx].astype(float)
-    exact = brute_force_intervals(table, withheld)
-    for weight in (None, np.zeros(aw.shape[0], dtype=np.uint64)):
-        up, down = _rectangles(aw, v, np.full(len(w_idx), 1e9), weight)
-        for pos, cell in enumerate(w_idx):
-            lo, hi = exact[int(cell)]
-            assert v[pos] + up[pos] <= hi + 1e-9
-            assert v[pos] - down[pos] >= lo - 1e-9
+    assert_rectangles_within_exact(table, withheld)
 
 
 def test_a_commune_pair_with_one_of_its_iris_is_proven_without_a_programme() -> None:

@@ -235,10 +235,8 @@ def _rectangles(
     nested = xb >= 0
     with np.errstate(over="ignore"):
         key = h[ya] - h[xa] + np.where(nested, h[np.maximum(yb, 0)] - h[np.maximum(xb, 0)], np.uint64(0))
-    big = np.inf
-
-    def cap(c: np.ndarray, amount: np.ndarray) -> np.ndarray:
-        return np.where(c >= 0, amount[np.maximum(c, 0)], big)
+    def cap(c: np.ndarray, amount: np.ndarray) -> np.ndarray:  # no cell (-1): no limit
+        return np.where(c >= 0, amount[np.maximum(c, 0)], np.inf)
 
     # Capacity of an item moved "x up, y down" (rise) and "x down, y up" (fall).
     rise = np.minimum.reduce([room[xa], v[ya], cap(xb, room), cap(yb, v)])
@@ -295,13 +293,13 @@ def _nested(aw: sparse.csr_matrix, x: np.ndarray, y: np.ndarray) -> tuple[np.nda
     pairs = pd.DataFrame({"x": x, "y": y, "pair": np.arange(len(x))})
     out = []
     # A nested pair is found from below: its cells' parents, looked up among the pairs, either way round.
-    below = pairs.rename(columns={"x": "x2", "y": "y2", "pair": "pair2"})
+    below = pd.DataFrame({"x2": x, "y2": y})
     below = below.merge(up.rename(columns={"child": "x2", "parent": "px"}), on="x2")
     below = below.merge(up.rename(columns={"child": "y2", "parent": "py"}), on="y2")
     for px, py, cx, cy in (("px", "py", "x2", "y2"), ("py", "px", "y2", "x2")):
         hit = below.merge(pairs, left_on=[px, py], right_on=["x", "y"])
         out.append(hit[["pair", cx, cy]].to_numpy(dtype=np.int64))
-    found = np.unique(np.concatenate(out), axis=0) if out else np.empty((0, 3), dtype=np.int64)
+    found = np.unique(np.concatenate(out), axis=0)
     return found[:, 0], found[:, 1], found[:, 2]
 
 
