@@ -271,8 +271,9 @@ def build_vintages(
     say = progress or (lambda _msg: None)
     rules = Rules.from_dictionary(d)
     prepared: list[_Pending | BuildError] = []
+    loaded = store.vintages()
     for vintage in vintages:
-        if vintage not in store.vintages():
+        if vintage not in loaded:
             prepared.append(BuildError(f"le millésime {vintage} n'est pas chargé dans le magasin de microdonnées"))
             continue
         say(f"Millésime {vintage} — calcul des indicateurs")
