@@ -303,6 +303,22 @@ def test_a_commune_pair_with_one_of_its_iris_is_proven_without_a_programme() -> 
     assert not audit(table, withheld, protection=3, threshold=11).ok
 
 
+def test_a_cell_that_only_several_rectangles_protect_is_proven_without_a_programme() -> None:
+    """Résidence R1 holds 5, 1, 1, 1 households in four categories, R2 5, 9, 9, 9, R3 four 9s,
+    all withheld, their totals and the IRIS's published. R1's 5 can rise by 3 only if its three
+    ones all fall (any single rectangle moves it by 1): the rectangles of R1 and R2 over the
+    four categories, taken together, prove it without a programme. With one of the ones
+    published, the attacker pins the 5 within 2 units."""
+    table = grid_table(np.array([[5, 1, 1, 1], [5, 9, 9, 9], [9, 9, 9, 9]]))
+    cell = np.arange(20).reshape(4, 5)
+    withheld = np.zeros(table.n, dtype=bool)
+    withheld[cell[:3, :4].ravel()] = True
+    report = audit(table, withheld, protection=3, threshold=11)
+    assert report.ok and report.lp_solves == 0
+    withheld[cell[0, 3]] = False
+    assert not audit(table, withheld, protection=3, threshold=11).ok
+
+
 def test_a_rectangle_of_withheld_cells_is_proven_without_a_programme() -> None:
     """Four withheld cells of two rows and two columns, each of at least 3: every one can move
     by 3 (the rectangle's smallest), so the audit needs no linear programme at all."""

@@ -9,8 +9,8 @@ population constraint whose withheld parts have a derivable sum between 1 and th
 (two withheld résidences holding 7 households between them, say).
 
 First, cells whose requirement a rectangle of withheld cells already proves (two pairs of
-cells that differ the same way across the constraints, moved against each other) are set
-aside without any programme. The rest is split into blocks: connected components of withheld
+cells that differ the same way across the constraints, moved against each other; or one pair
+against several such pairs together) are set aside without any programme. The rest is split into blocks: connected components of withheld
 cells linked by constraints that contain them. Within a block, one linear programme (HiGHS) is
 solved repeatedly with a changing objective: an optimum of "push all pending cells up"
 certifies every cell it lifts past its requirement at once; the few cells left get their own
@@ -191,7 +191,10 @@ def _rectangles(
     an IRIS of another commune's, which a plain rectangle never proves (the commune's cells sit
     in the sums of its IRIS). Pairs are matched through a linear hash of their columns (random
     64-bit weights per row, so equal hashes mean equal columns but for a negligible chance) and
-    every rectangle used is then checked exactly. Cells it cannot prove go to the programmes.
+    every rectangle used is then checked exactly. All the pairs that differ the same way (two
+    résidences of an IRIS over every category where both are withheld) form a group: when none
+    shares a cell, one pair can move against all the others at once, as far as they can
+    together. Cells it cannot prove go to the programmes.
     """
     n_rows, n = aw.shape
     up = np.zeros(n)
@@ -245,10 +248,36 @@ def _rectangles(
     key, xa, ya, xb, yb, rise, fall = (a[order] for a in (key, xa, ya, xb, yb, rise, fall))
     start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     group = np.repeat(np.arange(len(start)), np.diff(np.r_[start, len(key)]))
-    # The best partner of each item: the other item of its group with the largest capacity.
-    partner_fall = _best_other(fall, group, start)
-    partner_rise = _best_other(rise, group, start)
-    # Check each rectangle exactly (hash collisions, items sharing a cell).
+    m = len(key)
+    # Each item's column difference against its group's first item's, checked exactly: where
+    # they are equal, the item rising and the first falling (or any other of the group, then
+    # equal too) is a move that keeps every constraint. A hash collision fails the check.
+    first = start[group]
+    other = np.flatnonzero(first != np.arange(m))
+    cells = np.stack([xa, ya, xb, yb], 1)
+    equal = np.ones(m, dtype=bool)
+    equal[other] = _residual(aw, np.concatenate([cells[other], cells[first[other]]], axis=1)) == 0
+    # A group whose items all check out and share no cell moves as a whole: an item rises as
+    # far as the others together can fall (each falling by its share), and conversely — three
+    # résidences' worth of one-unit swaps protect a cell that no single rectangle does.
+    held = cells >= 0
+    owner = np.repeat(group, held.sum(axis=1)).astype(np.int64) * n + cells[held]
+    owner.sort()
+    shared = np.unique(owner[1:][owner[1:] == owner[:-1]] // n)
+    size = np.diff(np.r_[start, m])
+    whole = (size >= 2) & (np.bincount(group, weights=~equal, minlength=len(start)) == 0)
+    whole[shared] = False
+    whole_item = whole[group]
+    sum_rise, sum_fall = (np.bincount(group, weights=c, minlength=len(start))[group] for c in (rise, fall))
+    lifted = np.where(whole_item, np.minimum(rise, sum_fall - fall), 0.0)  # item rises
+    lowered = np.where(whole_item, np.minimum(fall, sum_rise - rise), 0.0)  # item falls
+    for c, rises in ((xa, True), (ya, False), (xb, True), (yb, False)):
+        ok = c >= 0
+        np.maximum.at(up, c[ok], (lifted if rises else lowered)[ok])
+        np.maximum.at(down, c[ok], (lowered if rises else lifted)[ok])
+    # Other groups: the best single partner of each item, each rectangle checked exactly.
+    partner_fall = np.where(whole_item, -1, _best_other(fall, group, start))
+    partner_rise = np.where(whole_item, -1, _best_other(rise, group, start))
     for partner in (partner_fall, partner_rise):
         use = np.flatnonzero(partner >= 0)
         if not len(use):
@@ -256,16 +285,11 @@ def _rectangles(
         p = partner[use]
         # Columns: the item's (x, y, x2, y2) then the partner's; signs for "item rises".
         cells = np.stack([xa[use], ya[use], xb[use], yb[use], xa[p], ya[p], xb[p], yb[p]], 1)
-        signs = np.tile([1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0, 1.0], (len(use), 1))
+        signs = np.tile(RECTANGLE_SIGNS, (len(use), 1))
         real = cells >= 0
         ordered = np.sort(np.where(real, cells, -1 - np.arange(8)), axis=1)
         distinct = (np.diff(ordered, axis=1) != 0).all(axis=1)
-        m = len(use)
-        moves = sparse.csc_matrix(
-            (signs[real], (cells[real], np.repeat(np.arange(m), real.sum(axis=1)))), shape=(n, m)
-        )
-        residual = np.asarray(abs(aw @ moves).sum(axis=0)).ravel()
-        good = distinct & (residual == 0)
+        good = distinct & (_residual(aw, cells) == 0)
         use, p, cells, real, signs = use[good], p[good], cells[good], real[good], signs[good]
         # partner_fall: the item rises and its partner falls; partner_rise: the other way.
         t = np.minimum(rise[use], fall[p]) if partner is partner_fall else np.minimum(fall[use], rise[p])
@@ -277,6 +301,22 @@ def _rectangles(
         np.maximum.at(up, cells[goes_up], t_all[goes_up])
         np.maximum.at(down, cells[goes_down], t_all[goes_down])
     return up, down
+
+
+RECTANGLE_SIGNS = np.array([1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0, 1.0])  # item rises, partner falls
+
+
+def _residual(aw: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:
+    """Per rectangle (a row of ``cells``: an item's x, y, x2, y2 then its partner's, -1 for
+    none), how far moving it (``RECTANGLE_SIGNS``) breaks the constraints: 0 when it keeps
+    them all. Cells that occur twice add up, so the check holds whatever they share."""
+    real = cells >= 0
+    signs = np.broadcast_to(RECTANGLE_SIGNS, cells.shape)
+    moves = sparse.csc_matrix(
+        (signs[real], (cells[real], np.repeat(np.arange(len(cells)), real.sum(axis=1)))),
+        shape=(aw.shape[1], len(cells)),
+    )
+    return np.asarray(abs(aw @ moves).sum(axis=0)).ravel()
 
 
 def _nested(aw: sparse.csr_matrix, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
