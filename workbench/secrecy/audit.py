@@ -235,6 +235,12 @@ def _rectangles(
     xa, ya = np.concatenate([x, x[parent]]), np.concatenate([y, y[parent]])
     xb = np.concatenate([np.full(len(x), -1), x2])
     yb = np.concatenate([np.full(len(x), -1), y2])
+    # Two résidences in the same IRIS and the same QPV give their pairs twice: once is enough
+    # (a group whose items share a cell does not move as a whole).
+    first_key, second_key = xa * n + ya, (xb + 1) * (n + 1) + yb + 1
+    order = np.lexsort((second_key, first_key))
+    once = order[np.r_[True, (np.diff(first_key[order]) != 0) | (np.diff(second_key[order]) != 0)]]
+    xa, ya, xb, yb = xa[once], ya[once], xb[once], yb[once]
     nested = xb >= 0
     with np.errstate(over="ignore"):
         key = h[ya] - h[xa] + np.where(nested, h[np.maximum(yb, 0)] - h[np.maximum(xb, 0)], np.uint64(0))
@@ -257,27 +263,31 @@ def _rectangles(
     cells = np.stack([xa, ya, xb, yb], 1)
     equal = np.ones(m, dtype=bool)
     equal[other] = _residual(aw, np.concatenate([cells[other], cells[first[other]]], axis=1)) == 0
-    # A group whose items all check out and share no cell moves as a whole: an item rises as
-    # far as the others together can fall (each falling by its share), and conversely — three
-    # résidences' worth of one-unit swaps protect a cell that no single rectangle does.
+    # Items of a group that all check out and share no cell move together: one rises as far as
+    # the others together can fall (each by its share), and conversely — three résidences'
+    # worth of one-unit swaps protect a cell that no single rectangle does. Where items share a
+    # cell (two pairs of one résidence with two others, a pair nested below several), only
+    # those that come first, by capacity, for each of their cells move together.
     held = cells >= 0
-    owner = np.repeat(group, held.sum(axis=1)).astype(np.int64) * n + cells[held]
-    owner.sort()
-    shared = np.unique(owner[1:][owner[1:] == owner[:-1]] // n)
+    item = np.repeat(np.arange(m), held.sum(axis=1))
+    owner = group[item].astype(np.int64) * n + cells[held]
+    by_owner = np.lexsort((-(rise + fall)[item], owner))
+    later = np.r_[False, owner[by_owner][1:] == owner[by_owner][:-1]]
     size = np.diff(np.r_[start, m])
     whole = (size >= 2) & (np.bincount(group, weights=~equal, minlength=len(start)) == 0)
-    whole[shared] = False
-    whole_item = whole[group]
-    sum_rise, sum_fall = (np.bincount(group, weights=c, minlength=len(start))[group] for c in (rise, fall))
-    lifted = np.where(whole_item, np.minimum(rise, sum_fall - fall), 0.0)  # item rises
-    lowered = np.where(whole_item, np.minimum(fall, sum_rise - rise), 0.0)  # item falls
+    together = whole[group]
+    together[item[by_owner][later]] = False
+    sum_rise, sum_fall = (np.bincount(group, weights=np.where(together, c, 0.0), minlength=len(start))[group]
+                          for c in (rise, fall))
+    lifted = np.where(together, np.minimum(rise, sum_fall - fall), 0.0)  # item rises
+    lowered = np.where(together, np.minimum(fall, sum_rise - rise), 0.0)  # item falls
     for c, rises in ((xa, True), (ya, False), (xb, True), (yb, False)):
         ok = c >= 0
         np.maximum.at(up, c[ok], (lifted if rises else lowered)[ok])
         np.maximum.at(down, c[ok], (lowered if rises else lifted)[ok])
     # Other groups: the best single partner of each item, each rectangle checked exactly.
-    partner_fall = np.where(whole_item, -1, _best_other(fall, group, start))
-    partner_rise = np.where(whole_item, -1, _best_other(rise, group, start))
+    partner_fall = np.where(together, -1, _best_other(fall, group, start))
+    partner_rise = np.where(together, -1, _best_other(rise, group, start))
     for partner in (partner_fall, partner_rise):
         use = np.flatnonzero(partner >= 0)
         if not len(use):
