@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from secrecy_cases import (
     RULES,
     VALID_STATUSES,
@@ -238,6 +239,12 @@ def test_rectangle_proofs_never_exceed_the_exact_intervals(data: st.DataObject) 
     r, c = data.draw(st.integers(2, 4)), data.draw(st.integers(2, 4))
     values = np.array(data.draw(st.lists(st.integers(0, 9), min_size=r * c, max_size=r * c)))
     table = grid_table(values.reshape(r, c))
+    if data.draw(st.booleans()):  # the corner as the sum of the row totals too (pairs read both ways)
+        cell = np.arange(table.n).reshape(r + 1, c + 1)
+        by_total = constraint_rows([cell[r, c]], [list(cell[:r, c])], table.n)
+        table = CellTable(
+            values=table.values, constraints=sparse.vstack([table.constraints, by_total]), primary=table.primary,
+        )
     withheld = np.array(data.draw(st.lists(st.booleans(), min_size=table.n, max_size=table.n)))
     assert_rectangles_within_exact(table, withheld)
 
@@ -316,6 +323,28 @@ def test_a_cell_that_only_several_rectangles_protect_is_proven_without_a_program
     report = audit(table, withheld, protection=3, threshold=11)
     assert report.ok and report.lp_solves == 0
     withheld[cell[0, 3]] = False
+    assert not audit(table, withheld, protection=3, threshold=11).ok
+
+
+def test_two_totals_with_one_part_each_are_proven_without_a_programme() -> None:
+    """Communes C1 and C2, their totals and their first category withheld, the EPCI's figures
+    published (its total the sum of the communes' totals, as in the peers' tables): C1's total
+    and category rise while C2's fall, which keeps every row. The two pairs (the totals, the
+    categories) differ in opposite ways (a total is its row's -1), so they are matched read the
+    other way round; no programme is needed. With one of the four published, the attacker pins
+    the others."""
+    values = np.array([[5, 20, 7], [6, 9, 9], [12, 14, 40]])
+    grid = grid_table(values)
+    cell = np.arange(16).reshape(4, 4)
+    by_total = constraint_rows([cell[3, 3]], [list(cell[:3, 3])], grid.n)
+    table = CellTable(
+        values=grid.values, constraints=sparse.vstack([grid.constraints, by_total]), primary=grid.primary,
+    )
+    withheld = np.zeros(table.n, dtype=bool)
+    withheld[[cell[0, 0], cell[1, 0], cell[0, 3], cell[1, 3]]] = True  # 5, 6 and totals 32, 24
+    report = audit(table, withheld, protection=3, threshold=11)
+    assert report.ok and report.lp_solves == 0
+    withheld[cell[1, 3]] = False
     assert not audit(table, withheld, protection=3, threshold=11).ok
 
 

@@ -244,6 +244,14 @@ def _rectangles(
     nested = xb >= 0
     with np.errstate(over="ignore"):
         key = h[ya] - h[xa] + np.where(nested, h[np.maximum(yb, 0)] - h[np.maximum(xb, 0)], np.uint64(0))
+        # An item read the other way round (y and x swapped) differs the opposite way: each is
+        # read so that those land in one group too (two communes' totals, one up and one down,
+        # against the same two communes' category the other way).
+        flip = key > np.uint64(0) - key
+        key = np.where(flip, np.uint64(0) - key, key)
+    xa, ya = np.where(flip, ya, xa), np.where(flip, xa, ya)
+    xb, yb = np.where(flip, yb, xb), np.where(flip, xb, yb)
+
     def cap(c: np.ndarray, amount: np.ndarray) -> np.ndarray:  # no cell (-1): no limit
         return np.where(c >= 0, amount[np.maximum(c, 0)], np.inf)
 
