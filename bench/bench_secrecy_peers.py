@@ -227,7 +227,7 @@ def worker(tool: str, case_name: str, peer_audit: bool) -> dict:
         except SecrecyError as exc:  # the engine refuses: report it with its time
             return {
                 "case": case_name, "tool": tool, "cells": table.n,
-                "wall_s": round(time.perf_counter() - t0, 2),
+                "wall_s": round(time.perf_counter() - t0, 3),
                 "primary": int((table.primary != "").sum()), "error": str(exc),
             }
     wall = time.perf_counter() - t0
@@ -237,7 +237,7 @@ def worker(tool: str, case_name: str, peer_audit: bool) -> dict:
         "case": case_name,
         "tool": tool,
         "cells": int(len(out)),
-        "wall_s": round(wall, 2),
+        "wall_s": round(wall, 3),
         "peak_rss_mb": round(peak, 1),
         "rss_before_mb": round(before, 1),
         "primary": int(prim.sum()),
@@ -304,19 +304,19 @@ def show(results: list[dict]) -> None:
         t.add_column(h, justify="right" if h not in heads[:2] else "left")
     for r in results:
         if "error" in r:
-            wall = f"{r['wall_s']:.2f}" if "wall_s" in r else ""
+            wall = f"{r['wall_s']:.3f}" if "wall_s" in r else ""
             t.add_row(r["case"], r["tool"], str(r.get("cells", "")), wall, "", str(r.get("primary", "")),
                       f"échec : {r['error'][:90]}", *[""] * 9)
             continue
         ratio = ""
         if r["case"] in tau and tau[r["case"]]["wall_s"] > 0:
-            ratio = f"{r['wall_s'] / tau[r['case']]['wall_s']:.2f}"
+            ratio = f"{r['wall_s'] / tau[r['case']]['wall_s']:.3f}"
 
         def g(k: str, r: dict = r) -> str:
             return f"{r[k]:,}".replace(",", " ") if k in r else "—"
 
         t.add_row(
-            r["case"], r["tool"], g("cells"), f"{r['wall_s']:.2f}", f"{r['peak_rss_mb']:.0f}",
+            r["case"], r["tool"], g("cells"), f"{r['wall_s']:.3f}", f"{r['peak_rss_mb']:.0f}",
             g("primary"), g("secondary"), g("secondary_units"), g("secondary_merged"),
             g("secondary_units_merged"), g("audit_exact"),
             g("audit_interval"), g("audit_group"), g("audit_disclosures_p1"),

@@ -341,23 +341,40 @@ def _nested(aw: sparse.csr_matrix, x: np.ndarray, y: np.ndarray) -> tuple[np.nda
     """The pairs nested below the pairs (x, y): (index of the pair, x2, y2) for every pair
     (x2, y2) of the list whose x2 is a part of a constraint that x is the total of, and y2 of one
     that y totals (two categories of an IRIS below the same two of its commune)."""
+    n = aw.shape[1]
     totals = aw.data < 0
     row_of = np.repeat(np.arange(aw.shape[0]), np.diff(aw.indptr))
     one_total = np.bincount(row_of[totals], minlength=aw.shape[0]) == 1
     total_of = np.full(aw.shape[0], -1)
     total_of[row_of[totals & one_total[row_of]]] = aw.indices[totals & one_total[row_of]]
     parts = (aw.data > 0) & (total_of[row_of] >= 0)
-    up = pd.DataFrame({"child": aw.indices[parts], "parent": total_of[row_of[parts]]})
-    pairs = pd.DataFrame({"x": x, "y": y, "pair": np.arange(len(x))})
-    out = []
-    # A nested pair is found from below: its cells' parents, looked up among the pairs, either way round.
-    below = pd.DataFrame({"x2": x, "y2": y})
-    below = below.merge(up.rename(columns={"child": "x2", "parent": "px"}), on="x2")
-    below = below.merge(up.rename(columns={"child": "y2", "parent": "py"}), on="y2")
-    for px, py, cx, cy in (("px", "py", "x2", "y2"), ("py", "px", "y2", "x2")):
-        hit = below.merge(pairs, left_on=[px, py], right_on=["x", "y"])
-        out.append(hit[["pair", cx, cy]].to_numpy(dtype=np.int64))
-    found = np.unique(np.concatenate(out), axis=0)
+    # Each cell's parents (the totals of the constraints it is a part of), grouped by cell.
+    child, parent = aw.indices[parts], total_of[row_of[parts]]
+    by_child = np.argsort(child, kind="stable")
+    child, parent = child[by_child], parent[by_child]
+    first = np.searchsorted(child, np.arange(n + 1))
+
+    def parents(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(index into c, parent) for every parent of every cell of c."""
+        count = first[c + 1] - first[c]
+        at = np.repeat(np.arange(len(c)), count)
+        return at, parent[first[c][at] + np.arange(len(at)) - np.repeat(np.cumsum(count) - count, count)]
+
+    # A nested pair is found from below: its cells' parents, looked up among the pairs.
+    i, px = parents(x)
+    j, py = parents(y[i])  # every parent of y2 for every parent of x2
+    below, px = i[j], px[j]
+    key = np.concatenate([x, y]) * n + np.concatenate([y, x])  # a pair either way round
+    pair = np.concatenate([np.arange(len(x))] * 2)
+    order = np.argsort(key, kind="stable")
+    key, pair = key[order], pair[order]
+    at = np.searchsorted(key, px * n + py).clip(max=len(key) - 1)
+    hit = key[at] == px * n + py
+    # The nested pair moves as its parent pair does: x2 with the parent's x.
+    swapped = order[at[hit]] >= len(x)  # found as (y, x): the nested pair is read the other way
+    x2 = np.where(swapped, y[below[hit]], x[below[hit]])
+    y2 = np.where(swapped, x[below[hit]], y[below[hit]])
+    found = np.unique(np.stack([pair[at[hit]], x2, y2], 1), axis=0)
     return found[:, 0], found[:, 1], found[:, 2]
 
 
