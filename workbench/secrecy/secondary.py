@@ -82,23 +82,33 @@ class _State:
         hidden = self.w[cells]
         if not hidden.any():
             return None
-        part, total = hidden & (coef > 0), hidden & (coef < 0)
-        p_down, p_up = self.down[cells[part]].sum(), self.up[cells[part]].sum()
-        t_down, t_up = self.down[cells[total]].sum(), self.up[cells[total]].sum()
-        if hidden.sum() > LOOP_UP_TO:
-            return self._deficit_at_once(cells[hidden], coef[hidden], p_down, p_up, t_down, t_up)
+        k, c = cells[hidden], coef[hidden]
+        part = c > 0
+        if len(k) > LOOP_UP_TO:
+            total = ~part
+            p_down, p_up = self.down[k[part]].sum(), self.up[k[part]].sum()
+            t_down, t_up = self.down[k[total]].sum(), self.up[k[total]].sum()
+            return self._deficit_at_once(k, c, p_down, p_up, t_down, t_up)
+        # Few cells (most rows): plain Python floats, a fraction of numpy's per-call overhead.
+        down, up = self.down[k].tolist(), self.up[k].tolist()
+        need_up, need_down = self.need_up[k].tolist(), self.need_down[k].tolist()
+        virtual, is_part = self.t.virtual[k].tolist(), part.tolist()
+        p_down = sum(d for d, q in zip(down, is_part, strict=True) if q)
+        p_up = sum(u for u, q in zip(up, is_part, strict=True) if q)
+        t_down = sum(d for d, q in zip(down, is_part, strict=True) if not q)
+        t_up = sum(u for u, q in zip(up, is_part, strict=True) if not q)
         worst: tuple[int, float, bool] | None = None
-        for c, k in zip(coef[hidden], cells[hidden], strict=True):
-            if self.t.virtual[k]:
+        for i, cell in enumerate(k.tolist()):
+            if virtual[i]:
                 continue
-            if c > 0:
-                room_up = p_down - self.down[k] + t_up
-                room_down = p_up - self.up[k] + t_down
+            if is_part[i]:
+                room_up = p_down - down[i] + t_up
+                room_down = p_up - up[i] + t_down
             else:
                 room_up, room_down = p_up, p_down
-            for missing, upward in ((self.need_up[k] - room_up, True), (self.need_down[k] - room_down, False)):
+            for missing, upward in ((need_up[i] - room_up, True), (need_down[i] - room_down, False)):
                 if missing > 1e-9 and (worst is None or missing > worst[1]):
-                    worst = (int(k), float(missing), upward)
+                    worst = (cell, missing, upward)
         return worst
 
     def _deficit_at_once(
