@@ -166,6 +166,8 @@ class _State:
         cand, sign = cells[ok], coef[ok]
         if len(cand) == 0:
             return None
+        if len(cells) <= LOOP_UP_TO:
+            return self._partner_in_python(cells, coef, cand, sign, missing)
         cost = self.t.cost[cand].astype(float)
         score = cost + 1e6 * (self.t.values[cand] < self.p)
         if missing is not None:
@@ -181,6 +183,31 @@ class _State:
         median = (ranked[(len(ranked) - 1) // 2] + ranked[len(ranked) // 2]) / 2
         score = score + median * self.opens[cand]
         return int(cand[np.lexsort((cand, score))[0]])
+
+    def _partner_in_python(
+        self, cells: np.ndarray, coef: np.ndarray, cand: np.ndarray, sign: np.ndarray,
+        missing: tuple[int, float, bool] | None,
+    ) -> int:
+        """``partner``'s choice for a short row on Python floats: the same scores, in the same
+        order of operations, so the same cell (numpy's per-call overhead was most of the cost)."""
+        ids = cand.tolist()
+        cost = self.t.cost[cand].astype(float).tolist()
+        if missing is None:
+            flag = (self.t.values[cand] < self.p).tolist()
+        else:
+            k, room, upward = missing
+            where = cells.tolist()
+            k_is_part = coef[where.index(k)] > 0 if k in where else True
+            down, up = self.down[cand].tolist(), self.up[cand].tolist()
+            flag = []
+            for i, s in enumerate(sign.tolist()):
+                same_side = (s > 0) == k_is_part
+                flag.append((down[i] if same_side == upward else up[i]) < room)
+        ranked = sorted(cost)
+        median = (ranked[(len(ranked) - 1) // 2] + ranked[len(ranked) // 2]) / 2
+        opens = self.opens[cand].tolist()
+        score = [cost[i] + 1e6 * flag[i] + median * opens[i] for i in range(len(ids))]
+        return min(zip(score, ids, strict=True))[1]
 
     def add(self, j: int) -> list[int]:
         self.w[j] = True
