@@ -110,16 +110,25 @@ def test_protect_output_passes_the_audit_and_rules(case: Case) -> None:
 @PROFILE
 @given(geographies(), st.data())
 def test_greedy_bookkeeping_follows_each_cell_withheld(case: Case, data: st.DataObject) -> None:
-    """The greedy pass keeps per-constraint and per-cell counts up to date as it withholds
-    instead of recounting them for each candidate: they match a recount."""
+    """The greedy pass keeps per-constraint and per-cell counts (and the long rows' verdict
+    ingredients) up to date as it withholds instead of recounting them: they match a recount."""
     table = case.table
-    state = _State(table, table.initial_withheld(), RULES.protection)
-    for j in data.draw(st.lists(st.integers(0, table.n - 1), max_size=12)):
-        if not state.w[j]:  # as the greedy pass: only cells still published
-            state.add(j)
-    fresh = _State(table, state.w, RULES.protection)
+    secondary = sys.modules[_State.__module__]
+    kept = secondary.LONG_ROW
+    try:
+        secondary.LONG_ROW = -1  # every row's verdict ingredients tracked too
+        state = _State(table, table.initial_withheld(), RULES.protection)
+        for j in data.draw(st.lists(st.integers(0, table.n - 1), max_size=12)):
+            if not state.w[j]:  # as the greedy pass: only cells still published
+                state.add(j)
+        fresh = _State(table, state.w, RULES.protection)
+    finally:
+        secondary.LONG_ROW = kept
     np.testing.assert_array_equal(state.count, fresh.count)
     np.testing.assert_array_equal(state.opens, fresh.opens)
+    np.testing.assert_array_equal(state.sums, fresh.sums)
+    np.testing.assert_array_equal(state.best, fresh.best)
+    np.testing.assert_array_equal(state.best_at, fresh.best_at)
 
 
 @PROFILE
@@ -141,6 +150,18 @@ def test_greedy_judges_long_rows_in_arrays_as_cell_by_cell(case: Case, data: st.
     finally:
         secondary.LOOP_UP_TO = kept
     assert verdicts[0] == verdicts[10**9]
+    # Every row judged as a long one (its ingredients tracked, none of its cells read), with
+    # cells withheld one by one after the start as the greedy pass does: the same verdicts.
+    kept = secondary.LONG_ROW
+    try:
+        secondary.LONG_ROW = -1
+        tracked = _State(table, table.initial_withheld(), RULES.protection)
+        for j in np.flatnonzero(withheld & ~tracked.w):
+            tracked.add(int(j))
+        assert tracked.long.all()
+        assert [tracked.deficit(r) for r in range(table.constraints.shape[0])] == verdicts[0]
+    finally:
+        secondary.LONG_ROW = kept
 
 
 @PROFILE

@@ -34,6 +34,10 @@ from workbench.secrecy.table import CellTable, index_ranges
 log = logging.getLogger(__name__)
 ESCALATE_AFTER = 8  # repair rounds before whole constraints are withheld at once
 LOOP_UP_TO = 16  # withheld cells of a row judged one by one; beyond, in arrays (same verdict)
+# Rows longer than this keep their verdict's ingredients up to date as cells are withheld, and
+# are judged without reading their cells: the national grid's commune rows (19,605 cells) were
+# read again after each partner they got.
+LONG_ROW = 64
 
 
 class SecrecyError(RuntimeError):
@@ -66,6 +70,55 @@ class _State:
         self.down = table.values.astype(float)  # how far a cell can fall (to 0)
         self.up = table.room_up()  # how far it can rise
         self.need_up, self.need_down = table.requirement(protection)
+        self._track_long_rows()
+
+    def _track_long_rows(self) -> None:
+        """For each long row, what ``deficit`` needs from its withheld cells: how far its parts
+        and its totals can fall and rise together, and the cell of each kind (part or total,
+        up or down) whose own share of the missing room is largest, first in the row on ties."""
+        m = self.csr.shape[0]
+        self.long = np.diff(self.csr.indptr) > LONG_ROW
+        row = np.repeat(np.arange(m), np.diff(self.csr.indptr))
+        position = np.arange(self.csr.nnz) - self.csr.indptr[row]
+        # Each entry of a cell's column (csc order) with its position in its row.
+        self.position = position[np.lexsort((row, self.csr.indices))]
+        self.sums = np.zeros((m, 4))  # parts' fall, parts' rise, totals' fall, totals' rise
+        self.best = np.full((m, 4), -np.inf)  # part up, part down, total up, total down
+        self.best_at = np.zeros((m, 4), dtype=np.int64)  # their position in the row
+        k = self.csr.indices
+        on = self.long[row] & self.w[k]
+        part = self.csr.data > 0
+        for i, (mask, x) in enumerate([(part, self.down), (part, self.up), (~part, self.down), (~part, self.up)]):
+            self.sums[:, i] = np.bincount(row[on & mask], weights=x[k[on & mask]], minlength=m)
+        real = on & ~self.t.virtual[k]
+        for i, (mask, key) in enumerate(self._keys(part)):
+            e = np.flatnonzero(real & mask)
+            if not len(e):
+                continue
+            e = e[np.lexsort((position[e], -key[k[e]], row[e]))]  # per row: largest, then first
+            first = np.r_[True, row[e][1:] != row[e][:-1]]
+            self.best[row[e[first]], i] = key[k[e[first]]]
+            self.best_at[row[e[first]], i] = position[e[first]]
+
+    def _keys(self, part: np.ndarray | bool) -> list[tuple[np.ndarray | bool, np.ndarray]]:
+        """Per kind, which cells count (parts or totals) and the per-cell part of the missing
+        room: a part misses ``need_up + down - (parts' fall + totals' rise)`` upwards (the others
+        absorb its rise), a total ``need_up - parts' rise``; and conversely downwards."""
+        return [(part, self.need_up + self.down), (part, self.need_down + self.up),
+                (~part, self.need_up), (~part, self.need_down)]
+
+    def _deficit_of_long_row(self, row: int) -> tuple[int, float, bool] | None:
+        """``deficit`` of a long row from its tracked ingredients: the same verdict."""
+        if not self.count[row]:
+            return None
+        p_down, p_up, t_down, t_up = self.sums[row].tolist()
+        best, at = self.best[row].tolist(), self.best_at[row].tolist()
+        missing = [best[0] - p_down - t_up, best[1] - p_up - t_down, best[2] - p_up, best[3] - p_down]
+        # The largest; on ties the first in the row, upwards first (as the loop would).
+        i = min(range(4), key=lambda i: (-missing[i], at[i], i % 2))
+        if not missing[i] > 1e-9:
+            return None
+        return int(self.csr.indices[self.csr.indptr[row] + at[i]]), missing[i], i % 2 == 0
 
     def row(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         start, end = self.csr.indptr[row], self.csr.indptr[row + 1]
@@ -78,6 +131,8 @@ class _State:
         withheld total can rise (and conversely); a withheld total moves as far as its withheld
         parts do. Returns (cell, missing room, True if the room is missing upwards) or None.
         """
+        if self.long[row]:
+            return self._deficit_of_long_row(row)
         cells, coef = self.row(row)
         hidden = self.w[cells]
         if not hidden.any():
@@ -211,12 +266,35 @@ class _State:
 
     def add(self, j: int) -> list[int]:
         self.w[j] = True
-        rows = self.csc.indices[self.csc.indptr[j] : self.csc.indptr[j + 1]]
+        start, end = self.csc.indptr[j], self.csc.indptr[j + 1]
+        rows = self.csc.indices[start:end]
+        for r, c, at in zip(rows[self.long[rows]].tolist(), self.csc.data[start:end][self.long[rows]].tolist(),
+                            self.position[start:end][self.long[rows]].tolist(), strict=True):
+            self._track(r, j, c > 0, at)
         opened = rows[self.count[rows] == 0]
         if len(opened):
             np.subtract.at(self.opens, self.csr.indices[index_ranges(self.csr.indptr, opened)], 1)
         self.count[rows] += 1
         return list(rows)
+
+    def _track(self, row: int, j: int, part: bool, at: int) -> None:
+        """Cell ``j`` (at position ``at`` of long row ``row``) is now withheld."""
+        sums = self.sums[row]
+        if part:
+            sums[0] += self.down[j]
+            sums[1] += self.up[j]
+        else:
+            sums[2] += self.down[j]
+            sums[3] += self.up[j]
+        if self.t.virtual[j]:
+            return
+        keys = (self.need_up[j] + self.down[j], self.need_down[j] + self.up[j]) if part else (
+            self.need_up[j], self.need_down[j])
+        for i, key in zip((0, 1) if part else (2, 3), keys, strict=True):
+            best = self.best[row, i]
+            if key > best or (key == best and at < self.best_at[row, i]):
+                self.best[row, i] = key
+                self.best_at[row, i] = at
 
     def parts_sum(self, row: int) -> float | None:
         """Known sum of the withheld parts of a row, when no withheld total sits in it."""
