@@ -10,11 +10,11 @@ population constraint whose withheld parts have a derivable sum between 1 and th
 
 First, cells whose requirement a rectangle of withheld cells already proves (two pairs of
 cells that differ the same way across the constraints, moved against each other; or one pair
-against several such pairs together) are set aside without any programme. The rest is split into blocks: connected components of withheld
-cells linked by constraints that contain them. Within a block, one linear programme (HiGHS) is
-solved repeatedly with a changing objective: an optimum of "push all pending cells up"
-certifies every cell it lifts past its requirement at once; the few cells left get their own
-exact bound, which is where a disclosure is found. Small blocks share one programme (they
+against several such pairs together) are set aside without any programme. The rest is split
+into blocks: connected components of withheld cells linked by constraints that contain them.
+Within a block, one linear programme (HiGHS) is solved repeatedly with a changing objective:
+an optimum of "push all pending cells up" certifies every cell it lifts past its requirement
+at once; the few cells left get their own exact bound, which is where a disclosure is found. Small blocks share one programme (they
 share no constraint); a large block is first certified piece by piece, by programmes over
 the cells near a few seeds with everything else held at its true value (a point feasible
 there is feasible for the block), and a cell is bounded on its neighbourhood before the whole

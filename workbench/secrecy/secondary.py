@@ -91,21 +91,25 @@ class _State:
         for i, (mask, x) in enumerate([(part, self.down), (part, self.up), (~part, self.down), (~part, self.up)]):
             self.sums[:, i] = np.bincount(row[on & mask], weights=x[k[on & mask]], minlength=m)
         real = on & ~self.t.virtual[k]
-        for i, (mask, key) in enumerate(self._keys(part)):
-            e = np.flatnonzero(real & mask)
+        for i in range(4):
+            e = np.flatnonzero(real & (part if i < 2 else ~part))
             if not len(e):
                 continue
-            e = e[np.lexsort((position[e], -key[k[e]], row[e]))]  # per row: largest, then first
+            key = self._key(k[e], i)
+            e = e[np.lexsort((position[e], -key, row[e]))]  # per row: largest, then first
             first = np.r_[True, row[e][1:] != row[e][:-1]]
-            self.best[row[e[first]], i] = key[k[e[first]]]
+            self.best[row[e[first]], i] = self._key(k[e[first]], i)
             self.best_at[row[e[first]], i] = position[e[first]]
 
-    def _keys(self, part: np.ndarray | bool) -> list[tuple[np.ndarray | bool, np.ndarray]]:
-        """Per kind, which cells count (parts or totals) and the per-cell part of the missing
-        room: a part misses ``need_up + down - (parts' fall + totals' rise)`` upwards (the others
-        absorb its rise), a total ``need_up - parts' rise``; and conversely downwards."""
-        return [(part, self.need_up + self.down), (part, self.need_down + self.up),
-                (~part, self.need_up), (~part, self.need_down)]
+    def _key(self, k: np.ndarray | int, kind: int) -> np.ndarray | float:
+        """A withheld cell's own share of its row's missing room, per kind (part up, part down,
+        total up, total down): a part misses ``need_up + down - (parts' fall + totals' rise)``
+        upwards (the others absorb its rise), a total ``need_up - parts' rise``; and conversely."""
+        if kind == 0:
+            return self.need_up[k] + self.down[k]
+        if kind == 1:
+            return self.need_down[k] + self.up[k]
+        return (self.need_up if kind == 2 else self.need_down)[k]
 
     def _deficit_of_long_row(self, row: int) -> tuple[int, float, bool] | None:
         """``deficit`` of a long row from its tracked ingredients: the same verdict."""
@@ -288,9 +292,8 @@ class _State:
             sums[3] += self.up[j]
         if self.t.virtual[j]:
             return
-        keys = (self.need_up[j] + self.down[j], self.need_down[j] + self.up[j]) if part else (
-            self.need_up[j], self.need_down[j])
-        for i, key in zip((0, 1) if part else (2, 3), keys, strict=True):
+        for i in (0, 1) if part else (2, 3):
+            key = self._key(j, i)
             best = self.best[row, i]
             if key > best or (key == best and at < self.best_at[row, i]):
                 self.best[row, i] = key
