@@ -18,9 +18,9 @@ at once; the few cells left get their own exact bound, which is where a disclosu
 Small blocks share one programme (they share no constraint); a large block is first certified
 piece by piece, by programmes over the cells near a few seeds with everything else held at its
 true value (a point feasible there is feasible for the block), and a cell is bounded on its
-neighbourhood before the whole block. The verdict is complete: every withheld cell is bounded, none sampled.
-When a suppression only ever adds withheld cells, what one audit proves stays proven
-(``Proofs``), so its later audits bound only the new and the still unproven cells.
+neighbourhood before the whole block. The verdict is complete: every withheld cell is
+bounded, none sampled. When a suppression only ever adds withheld cells, what one audit proves
+stays proven (``Proofs``), so its later audits bound only the new and the still unproven cells.
 """
 
 from __future__ import annotations
