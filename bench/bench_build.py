@@ -2,7 +2,8 @@
 
 Prints the wall time of one `workbench build` of every vintage (their themes share the cores,
 as in `make demo`), each vintage's steps (the time of each theme's secrecy, from its manifest),
-and the peak memory (ru_maxrss of the child processes). Targets: demo (3 vintages) <= 60 s; national (one vintage) as measured.
+and the peak memory (ru_maxrss of the child processes). Targets: demo (3 vintages) <= 60 s;
+national (one vintage) as measured.
 
     .venv/bin/python bench/bench_build.py                 # demo: generate, load, build 3 vintages
     .venv/bin/python bench/bench_build.py --national      # + national-size stock (long)

@@ -133,33 +133,27 @@ def test_greedy_bookkeeping_follows_each_cell_withheld(case: Case, data: st.Data
 
 @PROFILE
 @given(geographies(), st.data())
-def test_greedy_judges_long_rows_in_arrays_as_cell_by_cell(case: Case, data: st.DataObject) -> None:
-    """Rows with many withheld cells are judged in arrays: the same verdict (cell, missing
-    room, direction) as the cell-by-cell loop, ties included."""
+def test_greedy_judges_long_rows_as_cell_by_cell(case: Case, data: st.DataObject) -> None:
+    """Long rows are judged from ingredients kept up to date as cells are withheld, none of
+    their cells read: the same verdict (cell, missing room, direction) as the cell-by-cell
+    loop, ties included."""
     table = case.table
     withheld = table.initial_withheld()
     withheld[data.draw(st.lists(st.integers(0, table.n - 1), max_size=20))] = True
-    state = _State(table, withheld, RULES.protection)
     secondary = sys.modules[_State.__module__]
-    verdicts = {}
-    kept = secondary.LOOP_UP_TO
-    try:
-        for loop_up_to in (10**9, 0):
-            secondary.LOOP_UP_TO = loop_up_to
-            verdicts[loop_up_to] = [state.deficit(r) for r in range(table.constraints.shape[0])]
-    finally:
-        secondary.LOOP_UP_TO = kept
-    assert verdicts[0] == verdicts[10**9]
-    # Every row judged as a long one (its ingredients tracked, none of its cells read), with
-    # cells withheld one by one after the start as the greedy pass does: the same verdicts.
     kept = secondary.LONG_ROW
     try:
+        secondary.LONG_ROW = 10**9  # every row judged cell by cell
+        state = _State(table, withheld, RULES.protection)
+        verdicts = [state.deficit(r) for r in range(table.constraints.shape[0])]
+        # Every row judged as a long one, with cells withheld one by one after the start as
+        # the greedy pass does.
         secondary.LONG_ROW = -1
         tracked = _State(table, table.initial_withheld(), RULES.protection)
         for j in np.flatnonzero(withheld & ~tracked.w):
             tracked.add(int(j))
         assert tracked.long.all()
-        assert [tracked.deficit(r) for r in range(table.constraints.shape[0])] == verdicts[0]
+        assert [tracked.deficit(r) for r in range(table.constraints.shape[0])] == verdicts
     finally:
         secondary.LONG_ROW = kept
 

@@ -1,11 +1,11 @@
 """The annual build: microdata store -> indicators -> secrecy engine + audit -> published base.
 
-``build_vintage`` (``build_vintages`` for several) computes every indicator of the three themes at every scale from the
-microdata store, applies primary and secondary suppression, has the independent audit check
-everything that would be published, and only then writes the vintage's folder of the published
-base (``indicators.parquet``, ``areas.parquet``, ``manifest.json``) — atomically, so a failed
-audit or an error leaves the previous base intact. This is the only door from microdata to
-anything a person sees.
+``build_vintage`` (``build_vintages`` for several) computes every indicator of the three
+themes at every scale from the microdata store, applies primary and secondary suppression, has
+the independent audit check everything that would be published, and only then writes the
+vintage's folder of the published base (``indicators.parquet``, ``areas.parquet``,
+``manifest.json``) — atomically, so a failed audit or an error leaves the previous base intact.
+This is the only door from microdata to anything a person sees.
 """
 
 from __future__ import annotations

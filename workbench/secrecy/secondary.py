@@ -33,11 +33,11 @@ from workbench.secrecy.table import CellTable, index_ranges
 
 log = logging.getLogger(__name__)
 ESCALATE_AFTER = 8  # repair rounds before whole constraints are withheld at once
-LOOP_UP_TO = 16  # withheld cells of a row judged one by one; beyond, in arrays (same verdict)
-# Rows longer than this keep their verdict's ingredients up to date as cells are withheld, and
-# are judged without reading their cells: the national grid's commune rows (19,605 cells) were
-# read again after each partner they got.
-LONG_ROW = 64
+# Rows up to this many cells are judged cell by cell on Python floats (numpy's per-call
+# overhead was most of their cost); longer ones keep their verdict's ingredients up to date as
+# cells are withheld and are judged without reading their cells (the national grid's commune
+# rows, 19,605 cells, were read again after each partner they got).
+LONG_ROW = 16
 
 
 class SecrecyError(RuntimeError):
@@ -96,9 +96,10 @@ class _State:
             if not len(e):
                 continue
             key = self._key(k[e], i)
-            e = e[np.lexsort((position[e], -key, row[e]))]  # per row: largest, then first
+            order = np.lexsort((position[e], -key, row[e]))  # per row: largest, then first
+            e, key = e[order], key[order]
             first = np.r_[True, row[e][1:] != row[e][:-1]]
-            self.best[row[e[first]], i] = self._key(k[e[first]], i)
+            self.best[row[e[first]], i] = key[first]
             self.best_at[row[e[first]], i] = position[e[first]]
 
     def _key(self, k: np.ndarray | int, kind: int) -> np.ndarray | float:
@@ -141,14 +142,7 @@ class _State:
         hidden = self.w[cells]
         if not hidden.any():
             return None
-        k, c = cells[hidden], coef[hidden]
-        part = c > 0
-        if len(k) > LOOP_UP_TO:
-            total = ~part
-            p_down, p_up = self.down[k[part]].sum(), self.up[k[part]].sum()
-            t_down, t_up = self.down[k[total]].sum(), self.up[k[total]].sum()
-            return self._deficit_at_once(k, c, p_down, p_up, t_down, t_up)
-        # Few cells (most rows): plain Python floats, a fraction of numpy's per-call overhead.
+        k, part = cells[hidden], coef[hidden] > 0
         down, up = self.down[k].tolist(), self.up[k].tolist()
         need_up, need_down = self.need_up[k].tolist(), self.need_down[k].tolist()
         virtual, is_part = self.t.virtual[k].tolist(), part.tolist()
@@ -169,19 +163,6 @@ class _State:
                 if missing > 1e-9 and (worst is None or missing > worst[1]):
                     worst = (cell, missing, upward)
         return worst
-
-    def _deficit_at_once(
-        self, k: np.ndarray, c: np.ndarray, p_down: float, p_up: float, t_down: float, t_up: float,
-    ) -> tuple[int, float, bool] | None:
-        """``deficit``'s loop in arrays, same verdict (first largest, up before down), for rows
-        with many withheld cells: the loop made the national grid's greedy quadratic (its
-        commune and EPCI rows are judged again after every partner they get)."""
-        room_up, room_down = _rooms(c > 0, self.down[k], self.up[k], p_down, p_up, t_down, t_up)
-        missing = np.column_stack([self.need_up[k] - room_up, self.need_down[k] - room_down])
-        missing[self.t.virtual[k]] = -np.inf
-        i = int(np.argmax(missing))
-        worst = float(missing.flat[i])
-        return (int(k[i // 2]), worst, i % 2 == 0) if worst > 1e-9 else None
 
     def short_rows(self, threshold: int) -> np.ndarray:
         """Rows that ``deficit`` (or the population rule) would act on now, all at once.
@@ -225,7 +206,7 @@ class _State:
         cand, sign = cells[ok], coef[ok]
         if len(cand) == 0:
             return None
-        if len(cells) <= LOOP_UP_TO:
+        if not self.long[row]:
             return self._partner_in_python(cells, coef, cand, sign, missing)
         cost = self.t.cost[cand].astype(float)
         score = cost + 1e6 * (self.t.values[cand] < self.p)
