@@ -270,7 +270,7 @@ def _rectangles(
     other = np.flatnonzero(first != np.arange(m))
     cells = np.stack([xa, ya, xb, yb], 1)
     equal = np.ones(m, dtype=bool)
-    equal[other] = _residual(aw, np.concatenate([cells[other], cells[first[other]]], axis=1)) == 0
+    equal[other] = _residual(csc.T, np.concatenate([cells[other], cells[first[other]]], axis=1)) == 0
     # Items of a group that all check out and share no cell move together: one rises as far as
     # the others together can fall (each by its share), and conversely — three résidences'
     # worth of one-unit swaps protect a cell that no single rectangle does. Where items share a
@@ -293,9 +293,18 @@ def _rectangles(
         ok = c >= 0
         np.maximum.at(up, c[ok], (lifted if rises else lowered)[ok])
         np.maximum.at(down, c[ok], (lowered if rises else lifted)[ok])
-    # Other groups: the best single partner of each item, each rectangle checked exactly.
-    partner_fall = np.where(together, -1, _best_other(fall, group, start))
-    partner_rise = np.where(together, -1, _best_other(rise, group, start))
+    # Other items: the best single partner of each in its group, each rectangle checked
+    # exactly (sought only in the groups that hold such an item).
+    partner_fall, partner_rise = np.full(m, -1), np.full(m, -1)
+    alone = ~together & (size[group] >= 2)
+    if alone.any():
+        sel = np.flatnonzero(np.isin(group, group[alone]))
+        sub_start = np.flatnonzero(np.r_[True, group[sel][1:] != group[sel][:-1]])
+        sub_group = np.repeat(np.arange(len(sub_start)), np.diff(np.r_[sub_start, len(sel)]))
+        for out, c in ((partner_fall, fall), (partner_rise, rise)):
+            best = _best_other(c[sel], sub_group, sub_start)
+            out[sel] = np.where(best >= 0, sel[np.maximum(best, 0)], -1)
+        partner_fall[together], partner_rise[together] = -1, -1
     for partner in (partner_fall, partner_rise):
         use = np.flatnonzero(partner >= 0)
         if not len(use):
@@ -307,7 +316,7 @@ def _rectangles(
         real = cells >= 0
         ordered = np.sort(np.where(real, cells, -1 - np.arange(8)), axis=1)
         distinct = (np.diff(ordered, axis=1) != 0).all(axis=1)
-        good = distinct & (_residual(aw, cells) == 0)
+        good = distinct & (_residual(csc.T, cells) == 0)
         use, p, cells, real, signs = use[good], p[good], cells[good], real[good], signs[good]
         # partner_fall: the item rises and its partner falls; partner_rise: the other way.
         t = np.minimum(rise[use], fall[p]) if partner is partner_fall else np.minimum(fall[use], rise[p])
@@ -324,17 +333,18 @@ def _rectangles(
 RECTANGLE_SIGNS = np.array([1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0, 1.0])  # item rises, partner falls
 
 
-def _residual(aw: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:
+def _residual(columns: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:
     """Per rectangle (a row of ``cells``: an item's x, y, x2, y2 then its partner's, -1 for
     none), how far moving it (``RECTANGLE_SIGNS``) breaks the constraints: 0 when it keeps
-    them all. Cells that occur twice add up, so the check holds whatever they share."""
+    them all. ``columns`` holds the withheld cells' columns as rows (``aw.tocsc().T``). Cells
+    that occur twice add up, so the check holds whatever they share."""
     real = cells >= 0
     signs = np.broadcast_to(RECTANGLE_SIGNS, cells.shape)
-    moves = sparse.csc_matrix(
-        (signs[real], (cells[real], np.repeat(np.arange(len(cells)), real.sum(axis=1)))),
-        shape=(aw.shape[1], len(cells)),
+    moves = sparse.csr_matrix(
+        (signs[real], cells[real], np.r_[0, np.cumsum(real.sum(axis=1))]),
+        shape=(len(cells), columns.shape[0]),
     )
-    return np.asarray(abs(aw @ moves).sum(axis=0)).ravel()
+    return np.asarray(abs(moves @ columns).sum(axis=1)).ravel()
 
 
 def _nested(aw: sparse.csr_matrix, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
