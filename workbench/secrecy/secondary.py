@@ -67,9 +67,14 @@ class _State:
         # Per cell, its constraints without a withheld cell yet (withholding it opens them).
         self.opens = np.asarray((self.csc != 0).T @ (self.count == 0).astype(np.int64)).ravel()
         self.p = protection
-        self.down = table.values.astype(float)  # how far a cell can fall (to 0)
-        self.up = table.room_up()  # how far it can rise
-        self.need_up, self.need_down = table.requirement(protection)
+        # Per cell, side by side so that ``deficit`` reads a row's cells in one gather: how far
+        # it can fall (to 0) and rise, its requirement up and down, and whether it is virtual.
+        self.figures = np.empty((table.n, 5))
+        self.down, self.up, self.need_up, self.need_down = (self.figures[:, i] for i in range(4))
+        self.down[:] = table.values
+        self.up[:] = table.room_up()
+        self.need_up[:], self.need_down[:] = table.requirement(protection)
+        self.figures[:, 4] = table.virtual
         self._track_long_rows()
 
     def _track_long_rows(self) -> None:
@@ -142,24 +147,26 @@ class _State:
         hidden = self.w[cells]
         if not hidden.any():
             return None
-        k, part = cells[hidden], coef[hidden] > 0
-        down, up = self.down[k].tolist(), self.up[k].tolist()
-        need_up, need_down = self.need_up[k].tolist(), self.need_down[k].tolist()
-        virtual, is_part = self.t.virtual[k].tolist(), part.tolist()
-        p_down = sum(d for d, q in zip(down, is_part, strict=True) if q)
-        p_up = sum(u for u, q in zip(up, is_part, strict=True) if q)
-        t_down = sum(d for d, q in zip(down, is_part, strict=True) if not q)
-        t_up = sum(u for u, q in zip(up, is_part, strict=True) if not q)
+        k = cells[hidden]
+        figures, is_part = self.figures[k].tolist(), (coef[hidden] > 0).tolist()
+        p_down = p_up = t_down = t_up = 0.0
+        for (down, up, *_), part in zip(figures, is_part, strict=True):
+            if part:
+                p_down += down
+                p_up += up
+            else:
+                t_down += down
+                t_up += up
         worst: tuple[int, float, bool] | None = None
-        for i, cell in enumerate(k.tolist()):
-            if virtual[i]:
+        for cell, (down, up, need_up, need_down, virtual), part in zip(k.tolist(), figures, is_part, strict=True):
+            if virtual:
                 continue
-            if is_part[i]:
-                room_up = p_down - down[i] + t_up
-                room_down = p_up - up[i] + t_down
+            if part:
+                room_up = p_down - down + t_up
+                room_down = p_up - up + t_down
             else:
                 room_up, room_down = p_up, p_down
-            for missing, upward in ((need_up[i] - room_up, True), (need_down[i] - room_down, False)):
+            for missing, upward in ((need_up - room_up, True), (need_down - room_down, False)):
                 if missing > 1e-9 and (worst is None or missing > worst[1]):
                     worst = (cell, missing, upward)
         return worst
