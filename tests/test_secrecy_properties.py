@@ -13,9 +13,11 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
+from scipy.optimize import linprog
 from secrecy_cases import (
     RULES,
     VALID_STATUSES,
@@ -23,11 +25,12 @@ from secrecy_cases import (
     brute_force_disclosed,
     brute_force_intervals,
     brute_force_small_groups,
+    counts_frame,
     make_case,
 )
 
 from workbench.secrecy import CellTable, audit, protect
-from workbench.secrecy.audit import GROUP, Proofs, _rectangles
+from workbench.secrecy.audit import GROUP, Proofs, _atoms_in, _pooled, _rectangles
 from workbench.secrecy.secondary import _State
 from workbench.secrecy.table import constraint_rows
 
@@ -206,6 +209,29 @@ def test_large_block_shortcuts_agree_with_brute_force(case: Case, data: st.DataO
 
 
 @PROFILE
+@given(geographies(max_residences=6), st.data())
+def test_folding_residences_withheld_whole_keeps_the_exact_verdict(case: Case, data: st.DataObject) -> None:
+    """Résidences withheld whole and proven safe are folded together in a large block's
+    programme (``_pooled``): the verdict on every other cell stays the exact one."""
+    audit_module = sys.modules[audit.__module__]
+    saved = audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK
+    audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = 2, 3
+    try:
+        n = case.n_real
+        withheld = case.table.virtual.copy()
+        atoms = case.table.layout.atom_cell
+        whole = data.draw(st.lists(st.integers(0, len(atoms) - 1), max_size=len(atoms), unique=True))
+        for a in whole:
+            withheld[atoms[a][atoms[a] >= 0]] = True
+        withheld[data.draw(st.lists(st.integers(0, n - 1), max_size=6, unique=True))] = True
+        report = audit(case.table, withheld, RULES.protection, RULES.threshold)
+    finally:
+        audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = saved
+    flagged = set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
+    assert flagged == brute_force_disclosed(case.table, withheld, RULES.protection)
+
+
+@PROFILE
 @given(geographies(max_residences=6, shares=False), st.data())
 def test_proofs_carried_between_audits_only_where_withholding_grew(case: Case, data: st.DataObject) -> None:
     """Proofs kept from an audit of fewer withheld cells give the same verdict as a fresh audit
@@ -374,3 +400,96 @@ def test_a_rectangle_of_withheld_cells_is_proven_without_a_programme() -> None:
     assert report.ok and report.lp_solves == 0
     withheld[cell[1, 0]] = False  # three cells: each row and column has a single unknown
     assert not audit(table, withheld, protection=3, threshold=11).ok
+
+
+def pooling_case() -> tuple[Case, np.ndarray]:
+    """One IRIS of four résidences withheld whole (R3 also in the QPV, withheld too), next to
+    an IRIS of two (withheld); the other areas published or not as the rules say."""
+    residences = ["R0", "R1", "R2", "R3", "R4", "R5"]
+    areas = {"I0": ("iris", residences[:4]), "I1": ("iris", residences[4:]), "C": ("commune", residences),
+             "Q": ("qpv", ["R3", "R5"]), "CH": ("commune_hors_qpv", ["R0", "R1", "R2", "R4"])}
+    areas |= {f"A{r}": ("residence", [r]) for r in residences}
+    households = {"R0": 14, "R1": 20, "R2": 12, "R3": 15, "R4": 30, "R5": 25}
+    alone = {"R0": 3, "R1": 9, "R2": 0, "R3": 7, "R4": 11, "R5": 12}
+    data = {r: {("menages", ""): h, ("composition", "SEUL"): alone[r], ("composition", "COUPLE"): h - alone[r]}
+            for r, h in households.items()}
+    upper = {r: h + (r in ("R1", "R3")) for r, h in households.items()}
+    case = make_case(areas, counts_frame(data), "occupation", BASES, atom_upper=upper)
+    withheld = case.table.virtual.copy()
+    for r in ("R0", "R1", "R2", "R3"):
+        for ind, cat in data[r]:
+            withheld[case.cell(ind, cat, f"A{r}")] = True
+    for ind, cat in data["R4"]:
+        withheld[case.cell(ind, cat, "I1")] = True
+        withheld[case.cell(ind, cat, "Q")] = True  # R3's QPV row holds another withheld cell
+    return case, withheld
+
+
+def block_of(table: CellTable, withheld: np.ndarray) -> tuple:
+    """The audit's view of the withheld cells: their columns, totals, upper bounds, atoms."""
+    w_idx = np.flatnonzero((withheld & ~table.known) | table.virtual)
+    a = table.constraints
+    aw = a[:, w_idx].tocsr()
+    b = -(a[:, np.setdiff1d(np.arange(table.n), w_idx)] @ table.values[np.setdiff1d(np.arange(table.n), w_idx)])
+    rows = np.flatnonzero(np.diff(aw.indptr) > 0)
+    upper = np.minimum(table.upper[w_idx], 10.0 * table.values.sum())
+    return w_idx, aw[rows], b[rows], upper, _atoms_in(table.layout.atom_cell, w_idx, table.n)
+
+
+def lp_range(a: sparse.csr_matrix, b: np.ndarray, upper: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """min and max of ``weights @ x`` over ``a x = b, 0 <= x <= upper``."""
+    ends = []
+    for sense in (1, -1):
+        res = linprog(sense * weights, A_eq=a, b_eq=b, bounds=list(zip(np.zeros(len(upper)), upper, strict=True)))
+        assert res.status == 0
+        ends.append(sense * res.fun)
+    return ends[0], ends[1]
+
+
+@pytest.mark.parametrize("weight", [None, "degenerate"])
+def test_interchangeable_residences_fold_without_changing_any_bound(weight: str | None) -> None:
+    """R0, R1 and R2 (same IRIS, outside the QPV, withheld whole) fold into one column: every
+    other cell keeps its exact interval, and the folded column ranges exactly as their sum.
+    R3, in the QPV too, sits in other constraints and stays apart even when the hash lumps it
+    with them (degenerate weights: the exact check decides)."""
+    case, withheld = pooling_case()
+    w_idx, aw, b, upper, atoms = block_of(case.table, withheld)
+    hashing = None if weight is None else np.ones(aw.shape[0], dtype=np.int64)
+    kept, rows, pooled = _pooled(aw, b, upper, atoms, np.ones(len(w_idx), dtype=bool), weight=hashing)
+    residence = {r: [int(np.flatnonzero(w_idx == case.cell(i, c, f"A{r}"))[0]) for i, c in
+                     (("menages", ""), ("composition", "SEUL"), ("composition", "COUPLE"))] for r in ("R0", "R1", "R2", "R3")}
+    folded = np.setdiff1d(np.arange(len(w_idx)), kept)
+    assert sorted(folded) == sorted(residence["R1"] + residence["R2"])  # R0 stands for the three
+    small = aw[rows][:, kept]
+    for j in range(len(w_idx)):
+        if j in folded:
+            continue
+        weights = np.zeros(len(w_idx))
+        weights[[j] if j not in residence["R0"] else [j, *(c[residence["R0"].index(j)] for c in (residence["R1"], residence["R2"]))]] = 1
+        exact = lp_range(aw, b, upper, weights)
+        at = int(np.flatnonzero(kept == j)[0])
+        one = np.zeros(len(kept))
+        one[at] = 1
+        np.testing.assert_allclose(lp_range(small, b[rows], pooled, one), exact, atol=1e-7)
+
+
+def test_residences_that_differ_do_not_fold() -> None:
+    """Not settled, not withheld whole, or bounded unevenly: kept apart."""
+    case, withheld = pooling_case()
+    w_idx, aw, b, upper, atoms = block_of(case.table, withheld)
+    settled = np.ones(len(w_idx), dtype=bool)
+    r1 = int(np.flatnonzero(w_idx == case.cell("menages", "", "AR1"))[0])
+    r2 = int(np.flatnonzero(w_idx == case.cell("composition", "SEUL", "AR2"))[0])
+    settled[[r1, r2]] = False
+    assert len(_pooled(aw, b, upper, atoms, settled)[0]) == len(w_idx)  # R0 alone remains
+    uneven = upper.copy()
+    uneven[r1] += 1
+    kept = _pooled(aw, b, uneven, atoms, np.ones(len(w_idx), dtype=bool))[0]
+    assert r1 in kept and len(kept) == len(w_idx) - 3  # R2 still folds into R0
+    pinned = b.astype(float)  # R1's own row holding 1, not 0: R1 is not a scaled copy of Q
+    pinned[np.flatnonzero(aw[:, r1].toarray().ravel() < 0)] = 1
+    kept = _pooled(aw, pinned, upper, atoms, np.ones(len(w_idx), dtype=bool))[0]
+    assert r1 in kept and len(kept) == len(w_idx) - 3
+    free = aw[:, r1].toarray().ravel() >= 0  # R1 without its own row: categories free of their total
+    kept = _pooled(aw[free], b[free], upper, atoms, np.ones(len(w_idx), dtype=bool))[0]
+    assert r1 in kept and len(kept) == len(w_idx) - 3

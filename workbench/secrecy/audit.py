@@ -404,6 +404,93 @@ def _best_other(capacity: np.ndarray, group: np.ndarray, start: np.ndarray) -> n
     return out
 
 
+def _pooled(
+    sub: sparse.csr_matrix, rhs: np.ndarray, upper: np.ndarray, atoms: np.ndarray, settled: np.ndarray,
+    weight: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fold interchangeable résidences of a block into one column each: (columns kept, rows
+    kept, upper bounds of the kept columns). Exact for every cell not folded away.
+
+    ``atoms`` holds each candidate's columns (a résidence's cells, one per column of the table;
+    -1: none). Résidences withheld whole and already proven both ways (``settled``), whose
+    cells share one upper bound ``d`` each, whose own constraints are the same (holding 0: all
+    their cells are withheld) and which sit in the same other constraints with the same
+    coefficients, are each the set ``d * Q`` for one ``Q = {C x = 0, 0 <= x <= 1}``: their sum
+    ranges over ``(sum of d) * Q`` (Q is convex), as a single résidence of the summed bound
+    would. One column per column of the table stands for them all, and the attacker's bounds
+    on every other cell stay the same. Every condition is checked on the matrix itself.
+    """
+    n, m = sub.shape[1], sub.shape[0]
+    everything = np.arange(n), np.arange(m), upper
+    present = atoms >= 0
+    cols = np.where(present, atoms, 0)
+    uniform = np.where(present, upper[cols], np.inf).min(axis=1) == np.where(present, upper[cols], -np.inf).max(axis=1)
+    ok = (present.sum(axis=1) >= 2) & np.where(present, settled[cols], True).all(axis=1) & uniform
+    present, cols = present[ok], cols[ok]
+    if len(cols) < 2:
+        return everything
+    count = present.sum(axis=1)
+    owner = np.full(n, -1)
+    owner[cols[present]] = np.repeat(np.arange(len(cols)), count)
+    position = np.full(n, -1)
+    position[cols[present]] = np.nonzero(present)[1]
+    # A résidence's own rows: all their cells are its cells.
+    sizes = np.diff(sub.indptr)
+    nonempty = np.flatnonzero(sizes)
+    of_entry = owner[sub.indices]
+    low = np.minimum.reduceat(of_entry, sub.indptr[nonempty])
+    high = np.maximum.reduceat(of_entry, sub.indptr[nonempty])
+    row_owner = np.full(m, -1)
+    row_owner[nonempty] = np.where((low == high) & (low >= 0), low, -1)
+    own = np.flatnonzero(row_owner >= 0)
+    outside = sub[np.flatnonzero(row_owner < 0)].tocsc()
+    # Candidates grouped by their columns outside themselves and where their cells are (hashed
+    # like the rectangles' columns), each then checked exactly against its group's first.
+    if weight is None:  # tests pass a degenerate hash to exercise the exact checks
+        weight = np.random.default_rng(20261206).integers(1, 2**63, size=outside.shape[0], dtype=np.int64)
+    with np.errstate(over="ignore"):
+        terms = weight.astype(np.uint64)[outside.indices] * outside.data.astype(np.int64).astype(np.uint64)
+        h = np.zeros(n, dtype=np.uint64)
+        has = np.diff(outside.indptr) > 0
+        h[has] = np.add.reduceat(terms, outside.indptr[:-1][has])
+    signature = np.concatenate([np.where(present, h[cols], np.uint64(0)), present.astype(np.uint64)], axis=1)
+    group = np.unique(signature, axis=0, return_inverse=True)[1].ravel()
+    first = np.full(group.max() + 1, len(cols))
+    np.minimum.at(first, group, np.arange(len(cols)))
+    rep = first[group]
+    mine, theirs = cols[present], cols[rep][present]
+    differs = np.asarray(abs(outside[:, mine] - outside[:, theirs]).sum(axis=0)).ravel() > 0
+    same = np.bincount(np.repeat(np.arange(len(cols)), count)[differs], minlength=len(cols)) == 0
+    # Own rows as rows over the table's columns, sorted: the same array for the same system.
+    entries = index_ranges(sub.indptr, own)
+    dense = np.zeros((len(own), present.shape[1]), dtype=np.int8)
+    dense[np.repeat(np.arange(len(own)), sizes[own]), position[sub.indices[entries]]] = sub.data[entries]
+    order = np.lexsort((*dense.T[::-1], row_owner[own]))
+    held = np.bincount(row_owner[own], minlength=len(cols))
+    systems = np.split(dense[order], np.cumsum(held)[:-1])
+    same &= np.bincount(row_owner[own], weights=rhs[own] != 0, minlength=len(cols)) == 0
+    same &= np.array([np.array_equal(systems[a], systems[rep[a]]) for a in range(len(cols))])
+    same &= same[rep]
+    folded = same & (rep != np.arange(len(cols)))
+    if not folded.any():
+        return everything
+    pooled = upper.astype(float)
+    np.add.at(pooled, cols[rep[folded]][present[folded]], upper[cols[folded][present[folded]]])
+    keep = np.ones(n, dtype=bool)
+    keep[cols[folded][present[folded]]] = False
+    kept = np.flatnonzero(keep)
+    return kept, np.flatnonzero(np.diff(sub[:, kept].tocsr().indptr) > 0), pooled[kept]
+
+
+def _atoms_in(atom_cell: np.ndarray, cells: np.ndarray, n: int) -> np.ndarray:
+    """The atoms (résidences) all of whose cells are among ``cells``, as positions in it."""
+    local = np.full(n, -1)
+    local[cells] = np.arange(len(cells))
+    at = np.where(atom_cell >= 0, local[np.maximum(atom_cell, 0)], -1)
+    whole = ((atom_cell < 0) | (at >= 0)).all(axis=1) & (at >= 0).any(axis=1)
+    return at[whole]
+
+
 LOCAL_CHUNK = 300  # cells near a cell when deciding it on its neighbourhood
 CERTIFY_CHUNK = 5000  # cells per local programme when certifying a large block piece by piece
 BATCH_COLUMNS = 400  # small blocks are bounded together in programmes of about this size
@@ -658,11 +745,19 @@ def audit(
             need = need_hi[cols] if sense < 0 else need_lo[cols]
             pending = local_protect[~certified[sense][local_protect]]
             if len(pending) and lp is None:
-                lp = _Block(sub, rhs, upper_all[cols])
+                lp_cols, lp_rows, lp_upper = np.arange(len(cols)), np.arange(len(rows)), upper_all[cols]
+                if large and len(cols) > CERTIFY_CHUNK and table.layout is not None:
+                    settled_here = (certified[-1.0] & certified[1.0]) | ~protect[cols]
+                    lp_cols, lp_rows, lp_upper = _pooled(
+                        sub, rhs, lp_upper, _atoms_in(table.layout.atom_cell, w_idx[cols], table.n), settled_here
+                    )
+                at = np.full(len(cols), -1)
+                at[lp_cols] = np.arange(len(lp_cols))
+                lp = _Block(sub[lp_rows][:, lp_cols], rhs[lp_rows], lp_upper)
                 if keep_basis:
-                    lp.start_from(proofs.col_status[w_idx[cols]], proofs.row_status[active_rows[rows]])
+                    lp.start_from(proofs.col_status[w_idx[cols[lp_cols]]], proofs.row_status[active_rows[rows[lp_rows]]])
             if len(pending):
-                done = _push(lp, pending, need, sense, releases=RELEASES)
+                done = lp_cols[_push(lp, at[pending], need[lp_cols], sense, releases=RELEASES)]
                 certified[sense][done] = True
                 pending = np.setdiff1d(pending, done)
             if not exact and large:  # small blocks: exact is cheap
@@ -677,11 +772,11 @@ def audit(
                         csc = sub.tocsc()
                     verdict = _decide_near(sub, rhs, upper_all[cols], v[cols], need, k, sense, csc)
                 if verdict is None:
-                    weights = np.zeros(len(cols))
-                    weights[k] = sense
-                    xk = lp.optimum(weights)[k]
+                    weights = np.zeros(len(lp_cols))
+                    weights[at[k]] = sense
+                    xk = lp.optimum(weights)[at[k]]
                     ok = xk >= need[k] - 1e-6 if sense < 0 else xk <= need[k] + 1e-6
-                    interval = None if ok else tuple(sorted((xk, lp.optimum(-weights)[k])))
+                    interval = None if ok else tuple(sorted((xk, lp.optimum(-weights)[at[k]])))
                 else:
                     interval = verdict if verdict != "ok" else None
                 if interval is None:
@@ -692,7 +787,7 @@ def audit(
                     out.append((int(w_idx[cols[k]]), int(v[cols[k]]), lo, hi, kind))
         solves += lp.solves if lp is not None else 0
         if keep_basis and lp is not None and (basis := lp.basis()) is not None:
-            proofs.col_status[w_idx[cols]], proofs.row_status[active_rows[rows]] = basis
+            proofs.col_status[w_idx[cols[lp_cols]]], proofs.row_status[active_rows[rows[lp_rows]]] = basis
         if proofs is not None:
             proofs.up[w_idx[cols]] |= certified[-1.0]
             proofs.down[w_idx[cols]] |= certified[1.0]
