@@ -10,6 +10,8 @@ must equal an exact brute force with scipy ``linprog``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -30,7 +32,7 @@ from secrecy_cases import (
 )
 
 from workbench.secrecy import CellTable, audit, protect
-from workbench.secrecy.audit import GROUP, Proofs, _atoms_in, _pooled, _rectangles
+from workbench.secrecy.audit import GROUP, AuditReport, Proofs, _atoms_in, _pooled, _rectangles
 from workbench.secrecy.secondary import _State
 from workbench.secrecy.table import constraint_rows
 
@@ -40,6 +42,25 @@ PROFILE = settings(
 )
 BASES = {"composition": ("menages", "")}
 SMALL_OR_NOT = st.one_of(st.integers(0, 12), st.integers(0, 12), st.integers(0, 60))
+
+
+def flagged(report: AuditReport) -> set[int]:
+    """Cells an audit reports recovered (sums under the threshold aside)."""
+    return set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
+
+
+@contextmanager
+def audit_limits(**limits: float) -> Iterator[None]:
+    """The audit module's thresholds set for a while (e.g. tiny blocks taken as large)."""
+    module = sys.modules[audit.__module__]
+    saved = {name: getattr(module, name) for name in limits}
+    for name, value in limits.items():
+        setattr(module, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(module, name, value)
 
 
 @st.composite
@@ -173,11 +194,11 @@ def test_audit_agrees_with_brute_force_on_tiny_tables(case: Case, data: st.DataO
     withheld = case.table.virtual.copy()
     withheld[chosen] = True
     report = audit(case.table, withheld, RULES.protection, RULES.threshold)
-    flagged = set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
-    assert flagged == brute_force_disclosed(case.table, withheld, RULES.protection)
+    recovered = flagged(report)
+    assert recovered == brute_force_disclosed(case.table, withheld, RULES.protection)
     # The quick audit of the suppression rounds may leave safe cells unproven, never miss one.
     quick = audit(case.table, withheld, RULES.protection, RULES.threshold, exact=False)
-    assert flagged <= set(quick.disclosures.loc[quick.disclosures["kind"] != GROUP, "cell"].astype(int))
+    assert recovered <= flagged(quick)
     assert quick.ok <= report.ok
     groups = brute_force_small_groups(case.table, withheld, RULES.threshold)
     reported_groups = (report.disclosures["kind"] == GROUP).any()
@@ -191,21 +212,15 @@ def test_audit_agrees_with_brute_force_on_tiny_tables(case: Case, data: st.DataO
 def test_large_block_shortcuts_agree_with_brute_force(case: Case, data: st.DataObject) -> None:
     """The shortcuts for large blocks (local programmes with the rest held still, decisions
     on a neighbourhood) give the exact verdict too: shrunk here so that tiny blocks use them."""
-    audit_module = sys.modules[audit.__module__]
-    saved = audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK
-    audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = 2, 3  # "large" beyond 4 cells
-    try:
-        n = case.n_real
-        chosen = data.draw(st.lists(st.integers(0, n - 1), min_size=min(5, n), max_size=min(10, n), unique=True))
-        withheld = case.table.virtual.copy()
-        withheld[chosen] = True
+    n = case.n_real
+    chosen = data.draw(st.lists(st.integers(0, n - 1), min_size=min(5, n), max_size=min(10, n), unique=True))
+    withheld = case.table.virtual.copy()
+    withheld[chosen] = True
+    with audit_limits(LOCAL_CHUNK=2, CERTIFY_CHUNK=3):  # "large" beyond 4 cells
         report = audit(case.table, withheld, RULES.protection, RULES.threshold)
         quick = audit(case.table, withheld, RULES.protection, RULES.threshold, exact=False)
-    finally:
-        audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = saved
-    flagged = set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
-    assert flagged == brute_force_disclosed(case.table, withheld, RULES.protection)
-    assert flagged <= set(quick.disclosures.loc[quick.disclosures["kind"] != GROUP, "cell"].astype(int))
+    assert flagged(report) == brute_force_disclosed(case.table, withheld, RULES.protection)
+    assert flagged(report) <= flagged(quick)
 
 
 @PROFILE
@@ -213,22 +228,14 @@ def test_large_block_shortcuts_agree_with_brute_force(case: Case, data: st.DataO
 def test_folding_residences_withheld_whole_keeps_the_exact_verdict(case: Case, data: st.DataObject) -> None:
     """Résidences withheld whole and proven safe are folded together in a large block's
     programme (``_pooled``): the verdict on every other cell stays the exact one."""
-    audit_module = sys.modules[audit.__module__]
-    saved = audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK
-    audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = 2, 3
-    try:
-        n = case.n_real
-        withheld = case.table.virtual.copy()
-        atoms = case.table.layout.atom_cell
-        whole = data.draw(st.lists(st.integers(0, len(atoms) - 1), max_size=len(atoms), unique=True))
-        for a in whole:
-            withheld[atoms[a][atoms[a] >= 0]] = True
-        withheld[data.draw(st.lists(st.integers(0, n - 1), max_size=6, unique=True))] = True
+    withheld = case.table.virtual.copy()
+    atoms = case.table.layout.atom_cell
+    for a in data.draw(st.lists(st.integers(0, len(atoms) - 1), max_size=len(atoms), unique=True)):
+        withheld[atoms[a][atoms[a] >= 0]] = True
+    withheld[data.draw(st.lists(st.integers(0, case.n_real - 1), max_size=6, unique=True))] = True
+    with audit_limits(LOCAL_CHUNK=2, CERTIFY_CHUNK=3):
         report = audit(case.table, withheld, RULES.protection, RULES.threshold)
-    finally:
-        audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK = saved
-    flagged = set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
-    assert flagged == brute_force_disclosed(case.table, withheld, RULES.protection)
+    assert flagged(report) == brute_force_disclosed(case.table, withheld, RULES.protection)
 
 
 @PROFILE
@@ -242,20 +249,15 @@ def test_proofs_carried_between_audits_only_where_withholding_grew(case: Case, d
     n = case.n_real
     more = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=min(8, n), unique=True))
     fewer = data.draw(st.lists(st.sampled_from(more), max_size=len(more), unique=True))
-    audit_module = sys.modules[audit.__module__]
-    saved = audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK, audit_module.REGROWN
-    for limits in (saved, (2, 3, 0.0), (2, 3, 1.0)):
-        audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK, audit_module.REGROWN = limits
+    for limits in ({}, {"LOCAL_CHUNK": 2, "CERTIFY_CHUNK": 3, "REGROWN": 0.0},
+                   {"LOCAL_CHUNK": 2, "CERTIFY_CHUNK": 3, "REGROWN": 1.0}):
         proofs = Proofs.none(case.table.n)
-        try:
+        with audit_limits(**limits):
             for chosen in (fewer, more, fewer):  # grows, then shrinks back
                 withheld = case.table.virtual.copy()
                 withheld[chosen] = True
                 report = audit(case.table, withheld, RULES.protection, RULES.threshold, proofs=proofs)
-                flagged = set(report.disclosures.loc[report.disclosures["kind"] != GROUP, "cell"].astype(int))
-                assert flagged == brute_force_disclosed(case.table, withheld, RULES.protection)
-        finally:
-            audit_module.LOCAL_CHUNK, audit_module.CERTIFY_CHUNK, audit_module.REGROWN = saved
+                assert flagged(report) == brute_force_disclosed(case.table, withheld, RULES.protection)
 
 
 def grid_table(values: np.ndarray) -> CellTable:

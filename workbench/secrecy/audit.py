@@ -732,13 +732,14 @@ def audit(
         cols = np.concatenate(group)
         sub = aw_csc[:, cols].tocsr()
         rows = np.flatnonzero(np.diff(sub.indptr) > 0)
-        keep_basis = proofs is not None and large and len(cols) > CERTIFY_CHUNK
+        whole_block = large and len(cols) > CERTIFY_CHUNK  # certified piece by piece first
+        keep_basis = proofs is not None and whole_block
         sub, rhs = sub[rows], b[rows]
         out: list[tuple] = []
         local_protect = np.flatnonzero(protect[cols])
         certified = {sense: proven[sense][cols].copy() for sense in proven}
         unproven = local_protect[~(certified[-1.0] & certified[1.0])[local_protect]]
-        if large and len(cols) > CERTIFY_CHUNK and len(unproven):
+        if whole_block and len(unproven):
             up_ok, down_ok, k_solves = _certify_locally(
                 sub, rhs, upper_all[cols], v[cols], need_hi[cols], need_lo[cols], unproven
             )
@@ -752,7 +753,7 @@ def audit(
             pending = local_protect[~certified[sense][local_protect]]
             if len(pending) and lp is None:
                 lp_cols, lp_rows, lp_upper = np.arange(len(cols)), np.arange(len(rows)), upper_all[cols]
-                if large and len(cols) > CERTIFY_CHUNK and table.layout is not None:
+                if whole_block and table.layout is not None:
                     settled_here = (certified[-1.0] & certified[1.0]) | ~protect[cols]
                     lp_cols, lp_rows, lp_upper = _pooled(
                         sub, rhs, lp_upper, _atoms_in(table.layout.atom_cell, w_idx[cols], table.n), settled_here
