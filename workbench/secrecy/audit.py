@@ -202,20 +202,11 @@ def _rectangles(
     shares a cell, one pair can move against all the others at once, as far as they can
     together. Cells it cannot prove go to the programmes.
     """
-    n_rows, n = aw.shape
+    n = aw.shape[1]
     up = np.zeros(n)
     down = np.zeros(n)
-    if weight is None:  # tests pass a degenerate hash to exercise the exact check
-        rng = np.random.default_rng(20261123)
-        weight = rng.integers(1, 2**63, size=n_rows, dtype=np.int64).astype(np.uint64)
     csc = aw.tocsc()
-    coef = csc.data.astype(np.int64).astype(np.uint64)  # -1 wraps: arithmetic modulo 2**64
-    with np.errstate(over="ignore"):
-        terms = weight[csc.indices] * coef
-        h = np.zeros(n, dtype=np.uint64)
-        nnz = np.diff(csc.indptr)
-        has = nnz > 0
-        h[has] = np.add.reduceat(terms, csc.indptr[:-1][has])
+    h = _column_hashes(csc, weight)  # tests pass a degenerate hash to exercise the exact check
     # Pairs of cells with the same sign in one row.
     sizes = np.diff(aw.indptr)
     first, second = [], []
@@ -266,8 +257,7 @@ def _rectangles(
     fall = np.minimum.reduce([v[xa], room[ya], cap(xb, v), cap(yb, room)])
     order = np.argsort(key, kind="stable")
     key, xa, ya, xb, yb, rise, fall = (a[order] for a in (key, xa, ya, xb, yb, rise, fall))
-    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    group = np.repeat(np.arange(len(start)), np.diff(np.r_[start, len(key)]))
+    start, group = _runs(key)
     m = len(key)
     # Each item's column difference against its group's first item's, checked exactly: where
     # they are equal, the item rising and the first falling (or any other of the group, then
@@ -305,8 +295,7 @@ def _rectangles(
     alone = ~together & (size[group] >= 2)
     if alone.any():
         sel = np.flatnonzero(np.isin(group, group[alone]))
-        sub_start = np.flatnonzero(np.r_[True, group[sel][1:] != group[sel][:-1]])
-        sub_group = np.repeat(np.arange(len(sub_start)), np.diff(np.r_[sub_start, len(sel)]))
+        sub_start, sub_group = _runs(group[sel])
         for out, c in ((partner_fall, fall), (partner_rise, rise)):
             best = _best_other(c[sel], sub_group, sub_start)
             out[sel] = np.where(best >= 0, sel[np.maximum(best, 0)], -1)
@@ -334,6 +323,26 @@ def _rectangles(
         np.maximum.at(up, cells[goes_up], t_all[goes_up])
         np.maximum.at(down, cells[goes_down], t_all[goes_down])
     return up, down
+
+
+def _column_hashes(csc: sparse.csc_matrix, weight: np.ndarray | None = None) -> np.ndarray:
+    """A linear hash of each column: its entries weighted by random 64-bit weights per row
+    (arithmetic modulo 2**64), so equal columns hash equal and different ones almost never do;
+    whoever relies on it checks exactly what it matched."""
+    if weight is None:
+        weight = np.random.default_rng(20261123).integers(1, 2**63, size=csc.shape[0], dtype=np.int64)
+    h = np.zeros(csc.shape[1], dtype=np.uint64)
+    has = np.diff(csc.indptr) > 0
+    with np.errstate(over="ignore"):  # -1 wraps
+        terms = weight.astype(np.uint64)[csc.indices] * csc.data.astype(np.int64).astype(np.uint64)
+        h[has] = np.add.reduceat(terms, csc.indptr[:-1][has])
+    return h
+
+
+def _runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal values of a sorted ``key`` starts, and each entry's run."""
+    start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    return start, np.repeat(np.arange(len(start)), np.diff(np.r_[start, len(key)]))
 
 
 RECTANGLE_SIGNS = np.array([1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0, 1.0])  # item rises, partner falls
@@ -452,13 +461,7 @@ def _pooled(
     outside = sub[np.flatnonzero(row_owner < 0)].tocsc()
     # Candidates grouped by their columns outside themselves and where their cells are (hashed
     # like the rectangles' columns), each then checked exactly against its group's first.
-    if weight is None:  # tests pass a degenerate hash to exercise the exact checks
-        weight = np.random.default_rng(20261206).integers(1, 2**63, size=outside.shape[0], dtype=np.int64)
-    with np.errstate(over="ignore"):
-        terms = weight.astype(np.uint64)[outside.indices] * outside.data.astype(np.int64).astype(np.uint64)
-        h = np.zeros(n, dtype=np.uint64)
-        has = np.diff(outside.indptr) > 0
-        h[has] = np.add.reduceat(terms, outside.indptr[:-1][has])
+    h = _column_hashes(outside, weight)  # tests pass a degenerate hash to exercise the exact checks
     signature = np.concatenate([np.where(present, h[cols], np.uint64(0)), present.astype(np.uint64)], axis=1)
     group = np.unique(signature, axis=0, return_inverse=True)[1].ravel()
     first = np.full(group.max() + 1, len(cols))
