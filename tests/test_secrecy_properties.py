@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 from scipy.optimize import linprog
@@ -180,6 +180,34 @@ def test_greedy_judges_long_rows_as_cell_by_cell(case: Case, data: st.DataObject
         assert [tracked.deficit(r) for r in range(table.constraints.shape[0])] == verdicts
     finally:
         secondary.LONG_ROW = kept
+
+
+@PROFILE
+@given(geographies(), st.data())
+def test_greedy_chooses_the_same_partner_for_short_and_long_rows(case: Case, data: st.DataObject) -> None:
+    """A row's partner is chosen on Python floats when the row is short and with numpy when it
+    is long: for every row, with the room its worst cell misses or none (the population rule),
+    both choose the same cell."""
+    table = case.table
+    withheld = table.initial_withheld()
+    withheld[data.draw(st.lists(st.integers(0, table.n - 1), max_size=20))] = True
+    secondary = sys.modules[_State.__module__]
+    kept = secondary.LONG_ROW
+    try:
+        secondary.LONG_ROW = 10**9
+        short = _State(table, withheld, RULES.protection)
+        secondary.LONG_ROW = -1
+        long = _State(table, withheld, RULES.protection)
+    finally:
+        secondary.LONG_ROW = kept
+    assert not short.long.any() and long.long.all()
+    chosen = 0
+    for row in range(table.constraints.shape[0]):
+        for missing in (None, short.deficit(row)):
+            picked = short.partner(row, missing=missing)
+            assert picked == long.partner(row, missing=missing)
+            chosen += picked is not None
+    assume(chosen)  # a table without a candidate anywhere compares nothing
 
 
 @PROFILE
