@@ -239,16 +239,19 @@ def test_audit_agrees_with_brute_force_on_tiny_tables(case: Case, data: st.DataO
 @given(geographies(max_residences=6, shares=False), st.data())
 def test_large_block_shortcuts_agree_with_brute_force(case: Case, data: st.DataObject) -> None:
     """The shortcuts for large blocks (local programmes with the rest held still, decisions
-    on a neighbourhood) give the exact verdict too: shrunk here so that tiny blocks use them."""
+    on a neighbourhood) give the exact verdict too: shrunk here so that tiny blocks use them,
+    and once more without any chunk (each tiling cut short at once: the whole block decides)."""
     n = case.n_real
     chosen = data.draw(st.lists(st.integers(0, n - 1), min_size=min(5, n), max_size=min(10, n), unique=True))
     withheld = case.table.virtual.copy()
     withheld[chosen] = True
-    with audit_limits(LOCAL_CHUNK=2, CERTIFY_CHUNK=3):  # "large" beyond 4 cells
-        report = audit(case.table, withheld, RULES.protection, RULES.threshold)
-        quick = audit(case.table, withheld, RULES.protection, RULES.threshold, exact=False)
-    assert flagged(report) == brute_force_disclosed(case.table, withheld, RULES.protection)
-    assert flagged(report) <= flagged(quick)
+    disclosed = brute_force_disclosed(case.table, withheld, RULES.protection)
+    for overlap in ({}, {"TILING_OVERLAP": 0}):
+        with audit_limits(LOCAL_CHUNK=2, CERTIFY_CHUNK=3, **overlap):  # "large" beyond 4 cells
+            report = audit(case.table, withheld, RULES.protection, RULES.threshold)
+            quick = audit(case.table, withheld, RULES.protection, RULES.threshold, exact=False)
+        assert flagged(report) == disclosed
+        assert flagged(report) <= flagged(quick)
 
 
 @PROFILE
