@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import numpy as np
 import pandas as pd
@@ -50,9 +50,8 @@ def flagged(report: AuditReport) -> set[int]:
 
 
 @contextmanager
-def audit_limits(**limits: float) -> Iterator[None]:
-    """The audit module's thresholds set for a while (e.g. tiny blocks taken as large)."""
-    module = sys.modules[audit.__module__]
+def limits_of(module: object, **limits: float) -> Iterator[None]:
+    """A module's thresholds set for a while (e.g. tiny blocks taken as large)."""
     saved = {name: getattr(module, name) for name in limits}
     for name, value in limits.items():
         setattr(module, name, value)
@@ -61,6 +60,22 @@ def audit_limits(**limits: float) -> Iterator[None]:
     finally:
         for name, value in saved.items():
             setattr(module, name, value)
+
+
+def audit_limits(**limits: float) -> AbstractContextManager[None]:
+    return limits_of(sys.modules[audit.__module__], **limits)
+
+
+def greedy_long_rows(long_row: int) -> AbstractContextManager[None]:
+    """Rows longer than ``long_row`` judged from tracked ingredients (-1: all, 10**9: none)."""
+    return limits_of(sys.modules[_State.__module__], LONG_ROW=long_row)
+
+
+def some_withheld(table: CellTable, data: st.DataObject) -> np.ndarray:
+    """The table's first withheld cells and up to 20 more."""
+    withheld = table.initial_withheld()
+    withheld[data.draw(st.lists(st.integers(0, table.n - 1), max_size=20))] = True
+    return withheld
 
 
 @st.composite
@@ -137,17 +152,12 @@ def test_greedy_bookkeeping_follows_each_cell_withheld(case: Case, data: st.Data
     """The greedy pass keeps per-constraint and per-cell counts (and the long rows' verdict
     ingredients) up to date as it withholds instead of recounting them: they match a recount."""
     table = case.table
-    secondary = sys.modules[_State.__module__]
-    kept = secondary.LONG_ROW
-    try:
-        secondary.LONG_ROW = -1  # every row's verdict ingredients tracked too
+    with greedy_long_rows(-1):  # every row's verdict ingredients tracked too
         state = _State(table, table.initial_withheld(), RULES.protection)
         for j in data.draw(st.lists(st.integers(0, table.n - 1), max_size=12)):
             if not state.w[j]:  # as the greedy pass: only cells still published
                 state.add(j)
         fresh = _State(table, state.w, RULES.protection)
-    finally:
-        secondary.LONG_ROW = kept
     np.testing.assert_array_equal(state.count, fresh.count)
     np.testing.assert_array_equal(state.opens, fresh.opens)
     np.testing.assert_array_equal(state.sums, fresh.sums)
@@ -162,24 +172,18 @@ def test_greedy_judges_long_rows_as_cell_by_cell(case: Case, data: st.DataObject
     their cells read: the same verdict (cell, missing room, direction) as the cell-by-cell
     loop, ties included."""
     table = case.table
-    withheld = table.initial_withheld()
-    withheld[data.draw(st.lists(st.integers(0, table.n - 1), max_size=20))] = True
-    secondary = sys.modules[_State.__module__]
-    kept = secondary.LONG_ROW
-    try:
-        secondary.LONG_ROW = 10**9  # every row judged cell by cell
+    withheld = some_withheld(table, data)
+    with greedy_long_rows(10**9):  # every row judged cell by cell
         state = _State(table, withheld, RULES.protection)
-        verdicts = [state.deficit(r) for r in range(table.constraints.shape[0])]
-        # Every row judged as a long one, with cells withheld one by one after the start as
-        # the greedy pass does.
-        secondary.LONG_ROW = -1
+    verdicts = [state.deficit(r) for r in range(table.constraints.shape[0])]
+    # Every row judged as a long one, with cells withheld one by one after the start as the
+    # greedy pass does.
+    with greedy_long_rows(-1):
         tracked = _State(table, table.initial_withheld(), RULES.protection)
         for j in np.flatnonzero(withheld & ~tracked.w):
             tracked.add(int(j))
-        assert tracked.long.all()
-        assert [tracked.deficit(r) for r in range(table.constraints.shape[0])] == verdicts
-    finally:
-        secondary.LONG_ROW = kept
+    assert tracked.long.all()
+    assert [tracked.deficit(r) for r in range(table.constraints.shape[0])] == verdicts
 
 
 @PROFILE
@@ -189,17 +193,11 @@ def test_greedy_chooses_the_same_partner_for_short_and_long_rows(case: Case, dat
     is long: for every row, with the room its worst cell misses or none (the population rule),
     both choose the same cell."""
     table = case.table
-    withheld = table.initial_withheld()
-    withheld[data.draw(st.lists(st.integers(0, table.n - 1), max_size=20))] = True
-    secondary = sys.modules[_State.__module__]
-    kept = secondary.LONG_ROW
-    try:
-        secondary.LONG_ROW = 10**9
+    withheld = some_withheld(table, data)
+    with greedy_long_rows(10**9):
         short = _State(table, withheld, RULES.protection)
-        secondary.LONG_ROW = -1
+    with greedy_long_rows(-1):
         long = _State(table, withheld, RULES.protection)
-    finally:
-        secondary.LONG_ROW = kept
     assert not short.long.any() and long.long.all()
     chosen = 0
     for row in range(table.constraints.shape[0]):
