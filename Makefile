@@ -20,7 +20,7 @@ install: $(STAMP)
 demo: demo-pipeline
 	$(WB) serve
 
-# The full MEL demo takes some 6 minutes to build (see README, "Mesures"): `make demo` runs on
+# The full MEL demo takes about 4 minutes to build (see README, "Mesures"): `make demo` runs on
 # a reduced demo by default (about 30 s); `make demo DEMO_SCALE=1` builds the full one.
 DEMO_SCALE ?= 0.05
 
