@@ -775,7 +775,8 @@ def audit(
                     )
                 at = np.full(len(cols), -1)
                 at[lp_cols] = np.arange(len(lp_cols))
-                lp = _Block(sub[lp_rows][:, lp_cols], rhs[lp_rows], lp_upper)
+                folded = len(lp_cols) < len(cols)  # else the block's own matrix, not a copy of it
+                lp = _Block(sub[lp_rows][:, lp_cols] if folded else sub, rhs[lp_rows], lp_upper)
                 if keep_basis:
                     lp.start_from(proofs.col_status[w_idx[cols[lp_cols]]], proofs.row_status[active_rows[rows[lp_rows]]])
             if len(pending):
