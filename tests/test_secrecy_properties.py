@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
+from scipy.linalg import null_space
 from scipy.optimize import linprog
 from secrecy_cases import (
     RULES,
@@ -33,6 +34,7 @@ from secrecy_cases import (
 
 from workbench.secrecy import CellTable, audit, protect
 from workbench.secrecy.audit import GROUP, AuditReport, Proofs, _atoms_in, _pooled, _rectangles
+from workbench.secrecy.patterns import PatternSolver
 from workbench.secrecy.secondary import _State
 from workbench.secrecy.table import constraint_rows
 
@@ -287,6 +289,94 @@ def test_proofs_carried_between_audits_only_where_withholding_grew(case: Case, d
                 withheld[chosen] = True
                 report = audit(case.table, withheld, RULES.protection, RULES.threshold, proofs=proofs)
                 assert flagged(report) == brute_force_disclosed(case.table, withheld, RULES.protection)
+
+
+def moves_to_offer(table: CellTable, withheld: np.ndarray, data: st.DataObject) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Moves an over-confident suppression could hand the audit as witnesses: patterns that may
+    also move published cells, moves of withheld cells alone along the constraints scaled past
+    their bounds or not, the same with one constraint broken, and plain random moves."""
+    offered = []
+    cells = np.flatnonzero(withheld)
+    solver = PatternSolver(table, withheld, RULES.protection)
+    for k in data.draw(st.lists(st.sampled_from(cells), max_size=3, unique=True)) if len(cells) else []:
+        for sense in (1.0, -1.0):
+            found = solver.solve_whole(int(k), sense)
+            if found is not None:
+                offered.append(found)
+    kernel = null_space(table.constraints[:, cells].toarray()) if len(cells) else np.zeros((0, 0))
+    for _ in range(data.draw(st.integers(0, 4))):
+        if not kernel.shape[1]:
+            break
+        mix = np.array(data.draw(st.lists(st.floats(-1, 1), min_size=kernel.shape[1], max_size=kernel.shape[1])))
+        y = kernel @ mix
+        if not np.abs(y).max() > 1e-3:
+            continue
+        y *= data.draw(st.sampled_from([1.0, 3.0, 10.0])) / np.abs(y).max()
+        offered.append((cells, y))
+        if data.draw(st.booleans()):
+            broken = y.copy()
+            broken[data.draw(st.integers(0, len(cells) - 1))] += 3.0
+            offered.append((cells, broken))
+    if len(cells):
+        offered.append((cells, np.array(data.draw(st.lists(st.sampled_from([-3.0, 0.0, 3.0]),
+                                                               min_size=len(cells), max_size=len(cells))))))
+    return offered
+
+
+@PROFILE
+@given(geographies(max_residences=6, shares=False), st.data())
+def test_witnesses_never_prove_what_the_attacker_pins(case: Case, data: st.DataObject) -> None:
+    """Whatever moves are offered as witnesses, the audit credits only those it verifies (a
+    table the attacker cannot rule out): the exact verdict stays the brute force's, the quick
+    one never misses a disclosed cell."""
+    n = case.n_real
+    chosen = data.draw(st.lists(st.integers(0, n - 1), max_size=min(8, n), unique=True))
+    withheld = case.table.virtual.copy()
+    withheld[chosen] = True
+    offered = moves_to_offer(case.table, withheld, data)
+    disclosed = brute_force_disclosed(case.table, withheld, RULES.protection)
+    report = audit(case.table, withheld, RULES.protection, RULES.threshold, witnesses=offered)
+    assert flagged(report) == disclosed
+    quick = audit(case.table, withheld, RULES.protection, RULES.threshold, exact=False, witnesses=offered)
+    assert disclosed <= flagged(quick)
+
+
+def hexagon(first: int = 5) -> tuple[CellTable, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Six withheld cells of a 3 x 3 table with published margins, two in each row and each
+    column, in one cycle (no rectangle among them), and the move around it by 3."""
+    table = grid_table(np.array([[first, 6, 20], [30, 7, 8], [9, 14, 4]]))
+    cell = np.arange(16).reshape(4, 4)
+    cycle = np.array([cell[0, 0], cell[0, 1], cell[1, 1], cell[1, 2], cell[2, 2], cell[2, 0]])
+    withheld = np.zeros(table.n, dtype=bool)
+    withheld[cycle] = True
+    return table, withheld, cell, (cycle, np.array([3.0, -3.0, 3.0, -3.0, 3.0, -3.0]))
+
+
+def test_a_verified_witness_proves_its_cells_without_a_programme() -> None:
+    """The move around the hexagon keeps every margin and bound, and so does its mirror: every
+    cell it moves by 3 is proven both ways without a programme, where the audit alone solves
+    some. With one cell of the cycle published the same move is refused (it would move a
+    published figure), and the attacker pins the cells that cell leaves alone in their rows."""
+    table, withheld, cell, move = hexagon()
+    alone = audit(table, withheld, protection=3, threshold=11)
+    assert alone.ok and alone.lp_solves > 0
+    helped = audit(table, withheld, protection=3, threshold=11, witnesses=[move])
+    assert helped.ok and helped.lp_solves == 0
+    withheld[cell[2, 0]] = False
+    refused = audit(table, withheld, protection=3, threshold=11, witnesses=[move])
+    assert flagged(refused) == flagged(audit(table, withheld, protection=3, threshold=11)) != set()
+
+
+def test_a_move_that_breaks_a_bound_proves_nothing_that_way() -> None:
+    """With 1 in the hexagon's first cell, the move around it (first cell +3) keeps the bounds
+    but its reverse would take that cell to -2: the cells the move lowers are proven to fall,
+    not to rise, whichever of the two is offered. The attacker sees that the first row's 6 can
+    rise by 1 at most (the 1 must fall as much), and the audit, offered both, still says so."""
+    table, withheld, cell, (cycle, y) = hexagon(first=1)
+    without = audit(table, withheld, protection=3, threshold=11)
+    assert int(cell[0, 1]) in flagged(without)
+    for offered in ([(cycle, y)], [(cycle, -y)]):
+        assert flagged(audit(table, withheld, protection=3, threshold=11, witnesses=offered)) == flagged(without)
 
 
 def grid_table(values: np.ndarray) -> CellTable:

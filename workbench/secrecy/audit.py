@@ -498,6 +498,42 @@ def _pooled(
     return kept, np.flatnonzero(np.diff(sub[:, kept].tocsr().indptr) > 0), pooled[kept]
 
 
+def _verified_moves(
+    table: CellTable, withheld: np.ndarray, upper: np.ndarray, witnesses: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """How far each cell is proven to rise and to fall by the ``witnesses`` that hold here.
+
+    A witness is a move ``y`` (cells, amounts) proposed by anyone (the suppression's patterns):
+    it counts only if this audit checks that it moves withheld cells alone, keeps every
+    constraint (``A y = 0``) and every bound (``0 <= v + y <= upper``). Then ``v + y`` is a table
+    the attacker cannot rule out, so each cell it moves can reach ``v + y``; the same for
+    ``v - y`` on its own bounds. Nothing is taken on trust: a wrong witness is ignored.
+    """
+    n = table.n
+    rise, fall = np.zeros(n), np.zeros(n)
+    witnesses = [(c, m) for c, m in witnesses if len(c)]
+    if not witnesses:
+        return rise, fall
+    sizes = np.array([len(c) for c, _ in witnesses])
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    cells = np.concatenate([np.asarray(c, dtype=np.int64) for c, _ in witnesses])
+    y = np.concatenate([np.asarray(m, dtype=float) for _, m in witnesses])
+    which = np.repeat(np.arange(len(witnesses)), sizes)
+    moves = sparse.csc_matrix((y, (cells, which)), shape=(n, len(witnesses)))
+    residual = abs(table.constraints @ moves).max(axis=0).toarray().ravel()  # |A y| per witness
+    v = table.values[cells].astype(float)
+    top = upper[cells]
+    tol = 1e-7
+    inside = (v + y >= -tol) & (v + y <= top + tol)
+    mirrored = (v - y >= -tol) & (v - y <= top + tol)
+    sound = (residual <= 1e-6) & np.logical_and.reduceat(withheld[cells], starts)
+    for holds, move in ((inside, y), (mirrored, -y)):
+        ok = (sound & np.logical_and.reduceat(holds, starts))[which]
+        np.maximum.at(rise, cells[ok], np.clip(move[ok], 0, None))
+        np.maximum.at(fall, cells[ok], np.clip(-move[ok], 0, None))
+    return rise, fall
+
+
 def _atoms_in(atom_cell: np.ndarray, cells: np.ndarray, n: int) -> np.ndarray:
     """The atoms (résidences) all of whose cells are among ``cells``, as positions in it."""
     local = np.full(n, -1)
@@ -672,6 +708,7 @@ def audit(
     cache: dict[bytes, list] | None = None,
     exact: bool = True,
     proofs: Proofs | None = None,
+    witnesses: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> AuditReport:
     """Play the attacker on ``table`` with ``withheld`` cells; report every disclosure.
 
@@ -683,7 +720,9 @@ def audit(
     a quick pass for the suppression's rounds. A quick report with nothing in it is a complete
     proof all the same; anything else needs the exact audit's word. ``proofs`` (optional)
     carries the cells proven safe by earlier audits of a subset of ``withheld`` (see
-    ``Proofs``) and receives this audit's.
+    ``Proofs``) and receives this audit's. ``witnesses`` (optional): moves ``(cells, y)`` that
+    claim to keep the table consistent; each one this audit verifies proves the cells it moves
+    far enough (``_verified_moves``), without a programme.
     """
     t0 = time.perf_counter()
     # The attacker knows public counts whatever their display status.
@@ -725,6 +764,10 @@ def audit(
         carried = int((proofs.up[w_idx] & proofs.down[w_idx] & protect).sum())
         proven[-1.0] |= proofs.up[w_idx]
         proven[1.0] |= proofs.down[w_idx]
+    if witnesses:
+        rise, fall = _verified_moves(table, withheld, np.minimum(table.upper, big), witnesses)
+        proven[-1.0] |= rise[w_idx] >= need_hi - v - 1e-9
+        proven[1.0] |= fall[w_idx] >= v - need_lo - 1e-9
     if carried < RECTANGLES_UNTIL * protect.sum():  # else the few cells left go to programmes
         rect_up, rect_down = _rectangles(aw, v, upper_all - v)
         proven[-1.0] |= rect_up >= need_hi - v - 1e-9
@@ -733,6 +776,8 @@ def audit(
         proofs.up[w_idx] |= proven[-1.0]
         proofs.down[w_idx] |= proven[1.0]
     settled = proven[-1.0] & proven[1.0] | ~protect  # nothing left to bound
+    settled_cell = np.zeros(table.n, dtype=bool)
+    settled_cell[w_idx] = settled
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_blocks + 1))
     aw_csc = aw.tocsc()
@@ -840,7 +885,8 @@ def audit(
             continue  # every cell proven both ways already (rectangles, earlier audits)
         key = w_idx[cols].tobytes()
         if cache is not None and key in cache:
-            found.extend(cache[key])
+            # Unchanged block, same verdict, but for the cells proven since (by witnesses).
+            found.extend(item for item in cache[key] if not settled_cell[item[0]])
             continue
         if len(cols) > 2 * LOCAL_CHUNK:  # certified piece by piece, decided near each cell
             found.extend(settle([cols], large=True))

@@ -87,6 +87,9 @@ class PatternSolver:
         self._region_of: dict[int, int] = {}  # area -> its region (Layout.region), -1: none
         self._regions: OrderedDict[tuple[int, int], _Model] = OrderedDict()  # (region, component)
         self.in_region = 0  # patterns found in their region
+        # Certified patterns since the suppression last took them: the audit verifies each one
+        # and counts the cells it moves as proven, without a programme of its own.
+        self.witnesses: list[tuple[np.ndarray, np.ndarray]] = []
 
     def choose_components(self, targets: np.ndarray) -> None:
         """Solve on their whole component the targets of components small and busy enough."""
@@ -275,6 +278,7 @@ class PatternSolver:
                 added.extend(int(j) for j in new)
                 if certified:
                     self.record(cells, y)
+                    self.witnesses.append((cells, y))
                 else:
                     break  # the audit decides for this cell
         self._area = None

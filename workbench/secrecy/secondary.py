@@ -384,7 +384,12 @@ def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_roun
     proofs = Proofs.none(table.n)
 
     def check(exact: bool) -> AuditReport:
-        return audit(table, st.w, protection, threshold, cache=caches[exact], exact=exact, proofs=proofs)
+        # The round's patterns go to the audit as witnesses: it verifies each one itself.
+        witnesses = solver.witnesses if solver is not None else []
+        report = audit(table, st.w, protection, threshold, cache=caches[exact], exact=exact, proofs=proofs,
+                       witnesses=witnesses)
+        witnesses.clear()  # credited to ``proofs`` (or refused for good: the table does not change)
+        return report
 
     exact = False
     exact_rounds = 0  # repairs escalate on these only (quick rounds repair sums alone)
