@@ -240,13 +240,14 @@ def test_audit_agrees_with_brute_force_on_tiny_tables(case: Case, data: st.DataO
 def test_large_block_shortcuts_agree_with_brute_force(case: Case, data: st.DataObject) -> None:
     """The shortcuts for large blocks (local programmes with the rest held still, decisions
     on a neighbourhood) give the exact verdict too: shrunk here so that tiny blocks use them,
-    and once more without any chunk (each tiling cut short at once: the whole block decides)."""
+    once more without any chunk (each tiling cut short at once: the whole block decides), and
+    with every push of the whole block started by interior point (as when it is mostly virtual)."""
     n = case.n_real
     chosen = data.draw(st.lists(st.integers(0, n - 1), min_size=min(5, n), max_size=min(10, n), unique=True))
     withheld = case.table.virtual.copy()
     withheld[chosen] = True
     disclosed = brute_force_disclosed(case.table, withheld, RULES.protection)
-    for overlap in ({}, {"TILING_OVERLAP": 0}):
+    for overlap in ({}, {"TILING_OVERLAP": 0}, {"INTERIOR_SHARE": -1.0}):
         with audit_limits(LOCAL_CHUNK=2, CERTIFY_CHUNK=3, **overlap):  # "large" beyond 4 cells
             report = audit(case.table, withheld, RULES.protection, RULES.threshold)
             quick = audit(case.table, withheld, RULES.protection, RULES.threshold, exact=False)
