@@ -22,7 +22,9 @@ neighbourhood before the whole block. In the whole block's programme, résidence
 whole, already proven and interchangeable count as one (``_pooled``: exact for every other
 cell). The verdict is complete: every withheld cell is bounded, none sampled. When a
 suppression only ever adds withheld cells, what one audit proves stays proven (``Proofs``), so
-its later audits bound only the new and the still unproven cells.
+its later audits bound only the new and the still unproven cells; and the moves its patterns
+found may be offered as witnesses, which the audit checks itself (withheld cells only, every
+constraint kept, every bound) before counting the cells they move as proven.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ constraint whose withheld parts add up to fewer than the threshold gets one more
 Then the attacker's audit runs (it certifies whole blocks with a few programmes), and every
 cell it does not prove safe gets a protection pattern (patterns.py): the cheapest cells whose
 withholding moves it by its requirement; a disclosed cell with no pattern, or a sum under the
-threshold, gets a partner in its tightest constraint. Solving patterns only for what the audit
+threshold, gets a partner in its tightest constraint; the patterns go to the next audit as
+witnesses, which it verifies before crediting. Solving patterns only for what the audit
 leaves keeps them few: on the peer tables the audit passes at once (or after a few patterns); at
 the full demo's size, a few thousand cells of the stock and about a thousand of the occupation
 need one in the first round, a few dozen in the later ones.
