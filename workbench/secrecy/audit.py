@@ -99,7 +99,7 @@ class _Block:
         self.warm = False  # re-solves start from the last basis (primal simplex)
 
     def optimum(self, weights: np.ndarray, fresh: bool = False) -> np.ndarray:
-        """Minimise ``weights @ x``; return x. ``fresh``: a new push (new bounds and objective)."""
+        """Minimise ``weights @ x``; return x. ``fresh``: a new push, or new bounds."""
         self.h.changeColsCost(self.n, self.idx, weights.astype(float))
         if fresh and self.interior:
             self.h.setOptionValue("solver", "ipm")
@@ -618,6 +618,7 @@ def _push(
             # over the protection and withheld more; on the national grid's 123,000, 80 s.
             hold()
             clipped, reweights, releases = len(pending), retries, releases - 1
+            fresh = True  # new bounds: as a new push
             continue
         if not done.any():
             break
