@@ -195,9 +195,10 @@ LOCAL_REWEIGHTS = 0
 TILING_OVERLAP = 6
 # A large block whose columns are mostly virtual pieces (unknowns never published nor protected,
 # all but unbounded: the attributions' landlord × réservataire × commune pieces) starts each
-# push by interior point: the simplex took 7 s (19,482 iterations) where it takes 1 (2024,
-# 20,047 columns, 98 % virtual: audit 13.1 -> 5.9 s). On the occupation's block (no virtual
-# piece) interior point is slower (first solves 8 -> 21 s), as on the stock's.
+# push, and each release, by interior point: the simplex took 7 s (19,482 iterations) where it
+# takes 1 (2024, 20,047 columns, 98 % virtual: audit 13.1 -> 5.4 s; 2023, 10.6 -> 6.8 s). On the
+# occupation's block (no virtual piece) interior point is slower (first solves 8 -> 21 s), as
+# on the stock's.
 INTERIOR_SHARE = 0.5
 RECTANGLES_UNTIL = 0.95  # share of withheld cells carried proven from which rectangles are skipped
 RECTANGLE_ROW_MAX = 40  # rows with more withheld cells give no pairs (quadratic, rarely needed)
