@@ -179,9 +179,9 @@ class PatternSolver:
         (no constraint holds movable cells of two components, so a pattern's part in ``k``'s
         component is a pattern on its own, and no dearer): for the cells of small components,
         and for the cells the audit finds disclosed that no neighbourhood protects — a
-        high-level cell whose pattern crosses to another commune, say. The whole table's
-        programme took minutes a pattern on a tenth of the national grid (822,000 cells, its
-        largest component 173,000)."""
+        high-level cell whose pattern crosses to another commune, say. On a tenth of the
+        national grid (822,000 cells, its largest component 173,000), the whole table's
+        programme held the seventh round for more than 9 minutes without an end."""
         c = self.component[k]
         if c < 0:
             return None  # k itself cannot move
