@@ -8,8 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.build import BuildError, build_vintage, prune, published_vintages
+from workbench.build import (
+    BuildError,
+    atom_upper,
+    build_vintage,
+    compute_theme_cells,
+    prune,
+    published_vintages,
+)
 from workbench.dictionary import dictionary
+from workbench.secrecy import audit
+from workbench.secrecy.rules import Rules
+from workbench.secrecy_adapter import theme_table
 from workbench.store import MicrodataStore
 
 STATUSES = {"published", "below_threshold", "low_response", "extreme_share", "secondary", "not_at_scale"}
@@ -125,6 +135,29 @@ def test_audit_verdict_is_recorded_and_clean(base):
         assert verdict["ok"] is True and verdict["disclosures"] == 0, theme
         assert verdict["checked"] > 0
     assert base["manifest"]["checksums"]["indicators.parquet"]
+
+
+def test_a_fresh_audit_of_the_published_cells_finds_nothing(base):
+    """The build's verdict rests on proofs carried from one audit to the next and on the
+    patterns' witnesses (each checked by the audit). Audited again from scratch, without either,
+    on the tables rebuilt from the microdata, the cells the base withholds leave the attacker
+    nothing, theme by theme; with only the primary cells withheld, it finds what to recover."""
+    d = dictionary()
+    rules = Rules.from_dictionary(d)
+    themes, ctx = compute_theme_cells(base["store"], base["vintage"], d)
+    ind = base["indicators"]
+    for theme, (counts, areas) in themes.items():
+        table, cells, _ = theme_table(counts, areas, theme, d, rules, atom_upper(theme, ctx))
+        key = ["indicator", "category", "area_id"]
+        status = cells[key].merge(ind.loc[ind["theme"] == theme, [*key, "status"]], on=key, how="left")["status"]
+        assert status.notna().all(), theme  # every cell of the engine is in the base
+        withheld = table.virtual.copy()
+        withheld[: len(cells)] = (status != "published").to_numpy()
+        assert 0 < withheld[: len(cells)].sum() < len(cells)
+        report = audit(table, withheld, rules.protection, rules.threshold)
+        assert report.ok and report.checked > 0, (theme, report.disclosures.head())
+        withheld[: len(cells)] &= (status != "secondary").to_numpy()
+        assert not audit(table, withheld, rules.protection, rules.threshold).ok, theme
 
 
 def test_fragility_classes_reproducible_from_published_values(base):

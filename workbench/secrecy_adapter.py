@@ -15,6 +15,7 @@ from workbench.secrecy.hierarchy import Geography, build_table
 from workbench.secrecy.primary import primary_statuses
 from workbench.secrecy.rules import Rules
 from workbench.secrecy.secondary import SecrecyError, protect
+from workbench.secrecy.table import CellTable
 
 # The EPCI's figures are never withheld (infinite cost); commune figures only at a high price.
 TOTAL_SCALES = {"epci": np.inf, "commune": 100.0}
@@ -29,15 +30,16 @@ class ThemeResult:
     audit_summary: dict[str, Any]
 
 
-def protect_theme(
+def theme_table(
     counts: Counts,
     areas: AreaSet,
     theme: str,
     d: Dictionary,
     rules: Rules,
     atom_upper: pd.Series | None = None,
-) -> ThemeResult:
-    """Primary + secondary suppression of one theme, checked by the independent audit."""
+) -> tuple[CellTable, pd.DataFrame, dict[str, tuple[str, str]]]:
+    """One theme's cells as the engine and the attacker see them: the table (its first
+    ``len(cells)`` cells are ``cells``, in order; virtual pieces after), the cells, the bases."""
     cells = counts.cells.reset_index(drop=True)
     base_of = {i.name: base_cell(i) for i in d.themes[theme].indicators.values() if i.kind == "share"}
     status = primary_statuses(cells, theme, d, rules, base_of)
@@ -57,11 +59,25 @@ def protect_theme(
         totals = pd.Series(m @ np.nan_to_num(upper, nan=np.inf), index=area_index)
         area_upper = totals.reindex(cells["area_id"]).to_numpy(dtype=float)
     population = {i.name for i in d.themes[theme].indicators.values() if i.kind == "count" and not i.same_as}
-    table, n = build_table(
+    table, _ = build_table(  # its first len(cells) cells are the cells
         cells, Geography(areas.areas, areas.atoms, areas.membership), base_of, counts.per_atom,
         counts.columns, primary, cost=cost, known=known, atom_upper=upper, population=population,
         area_upper=area_upper,
     )
+    return table, cells, base_of
+
+
+def protect_theme(
+    counts: Counts,
+    areas: AreaSet,
+    theme: str,
+    d: Dictionary,
+    rules: Rules,
+    atom_upper: pd.Series | None = None,
+) -> ThemeResult:
+    """Primary + secondary suppression of one theme, checked by the independent audit."""
+    table, cells, base_of = theme_table(counts, areas, theme, d, rules, atom_upper)
+    n = len(cells)
     try:
         result = protect(table, protection=rules.protection, threshold=rules.threshold)
         epci_kept = True
