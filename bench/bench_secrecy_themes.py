@@ -23,7 +23,7 @@ from figures import merge_figures
 from workbench.build import atom_upper, compute_theme_cells
 from workbench.dictionary import dictionary
 from workbench.secrecy.rules import Rules
-from workbench.secrecy_adapter import protect_theme
+from workbench.secrecy_adapter import protect_theme, theme_table
 from workbench.store import MicrodataStore
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -47,7 +47,7 @@ def main() -> None:
     for theme in args.themes.split(","):
         counts, areas = themes[theme]
         t = time.perf_counter()
-        result = protect_theme(counts, areas, theme, d, rules, atom_upper(theme, ctx))
+        result = protect_theme(*theme_table(counts, areas, theme, d, rules, atom_upper(theme, ctx)), rules)
         wall = time.perf_counter() - t
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
         row = {"theme": theme, "vintage": args.vintage, "cells": len(counts.cells), "s": round(wall, 1),

@@ -203,7 +203,7 @@ def _protect_timed(
     atom_upper: pd.Series | None,
 ) -> tuple[sa.ThemeResult, float]:
     t = time.perf_counter()
-    result = sa.protect_theme(counts, areas, theme, d, rules, atom_upper=atom_upper)
+    result = sa.protect_theme(*sa.theme_table(counts, areas, theme, d, rules, atom_upper), rules)
     return result, time.perf_counter() - t
 
 

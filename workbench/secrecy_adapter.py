@@ -68,15 +68,10 @@ def theme_table(
 
 
 def protect_theme(
-    counts: Counts,
-    areas: AreaSet,
-    theme: str,
-    d: Dictionary,
-    rules: Rules,
-    atom_upper: pd.Series | None = None,
+    table: CellTable, cells: pd.DataFrame, base_of: dict[str, tuple[str, str]], rules: Rules
 ) -> ThemeResult:
-    """Primary + secondary suppression of one theme, checked by the independent audit."""
-    table, cells, base_of = theme_table(counts, areas, theme, d, rules, atom_upper)
+    """Primary + secondary suppression of one theme (``theme_table``'s output), checked by the
+    independent audit."""
     n = len(cells)
     try:
         result = protect(table, protection=rules.protection, threshold=rules.threshold)
