@@ -73,6 +73,15 @@ def greedy_long_rows(long_row: int) -> AbstractContextManager[None]:
     return limits_of(sys.modules[_State.__module__], LONG_ROW=long_row)
 
 
+def real_withheld(case: Case, data: st.DataObject, min_size: int = 0, max_size: int = 8) -> np.ndarray:
+    """The table's virtual pieces and up to ``max_size`` real cells withheld."""
+    n = case.n_real
+    chosen = data.draw(st.lists(st.integers(0, n - 1), min_size=min(min_size, n), max_size=min(max_size, n), unique=True))
+    withheld = case.table.virtual.copy()
+    withheld[chosen] = True
+    return withheld
+
+
 def some_withheld(table: CellTable, data: st.DataObject) -> np.ndarray:
     """The table's first withheld cells and up to 20 more."""
     withheld = table.initial_withheld()
@@ -217,10 +226,7 @@ def test_audit_agrees_with_brute_force_on_tiny_tables(case: Case, data: st.DataO
     all of them among the quick audit's unproven cells; a
     population sum under the threshold that linprog derives exactly is reported too (as a
     group, or as the exact total it sits under)."""
-    n = case.n_real
-    chosen = data.draw(st.lists(st.integers(0, n - 1), max_size=min(8, n), unique=True))
-    withheld = case.table.virtual.copy()
-    withheld[chosen] = True
+    withheld = real_withheld(case, data)
     report = audit(case.table, withheld, RULES.protection, RULES.threshold)
     recovered = flagged(report)
     assert recovered == brute_force_disclosed(case.table, withheld, RULES.protection)
@@ -242,10 +248,7 @@ def test_large_block_shortcuts_agree_with_brute_force(case: Case, data: st.DataO
     on a neighbourhood) give the exact verdict too: shrunk here so that tiny blocks use them,
     once more without any chunk (each tiling cut short at once: the whole block decides), and
     with every push of the whole block started by interior point (as when it is mostly virtual)."""
-    n = case.n_real
-    chosen = data.draw(st.lists(st.integers(0, n - 1), min_size=min(5, n), max_size=min(10, n), unique=True))
-    withheld = case.table.virtual.copy()
-    withheld[chosen] = True
+    withheld = real_withheld(case, data, min_size=5, max_size=10)
     disclosed = brute_force_disclosed(case.table, withheld, RULES.protection)
     for overlap in ({}, {"TILING_OVERLAP": 0}, {"INTERIOR_SHARE": -1.0}):
         with audit_limits(LOCAL_CHUNK=2, CERTIFY_CHUNK=3, **overlap):  # "large" beyond 4 cells
@@ -330,10 +333,7 @@ def test_witnesses_never_prove_what_the_attacker_pins(case: Case, data: st.DataO
     """Whatever moves are offered as witnesses, the audit credits only those it verifies (a
     table the attacker cannot rule out): the exact verdict stays the brute force's, the quick
     one never misses a disclosed cell."""
-    n = case.n_real
-    chosen = data.draw(st.lists(st.integers(0, n - 1), max_size=min(8, n), unique=True))
-    withheld = case.table.virtual.copy()
-    withheld[chosen] = True
+    withheld = real_withheld(case, data)
     offered = moves_to_offer(case.table, withheld, data)
     disclosed = brute_force_disclosed(case.table, withheld, RULES.protection)
     report = audit(case.table, withheld, RULES.protection, RULES.threshold, witnesses=offered)
@@ -353,8 +353,7 @@ def test_a_pattern_on_its_component_costs_what_it_costs_on_the_whole_table(case:
     solver = PatternSolver(table, withheld, RULES.protection)
     whole = solver._model(np.arange(table.n))
     interior = PatternSolver(table, withheld, RULES.protection)
-    cost = np.where(withheld | table.virtual, 1e-3, table.cost)
-    cost[table.virtual] = 0.0
+    cost = solver.cost_of(np.arange(table.n))
     real = np.flatnonzero(withheld & ~table.virtual)
     assume(len(real))
     for k in data.draw(st.lists(st.sampled_from(real), min_size=1, max_size=4, unique=True)):

@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from workbench.secrecy import solver
 from workbench.secrecy.table import CellTable, index_ranges, near
 
 EXACT, INTERVAL, GROUP = "exacte", "intervalle", "somme sous le seuil"
@@ -101,14 +102,7 @@ class _Block:
     def optimum(self, weights: np.ndarray, fresh: bool = False) -> np.ndarray:
         """Minimise ``weights @ x``; return x. ``fresh``: a new push, or new bounds."""
         self.h.changeColsCost(self.n, self.idx, weights.astype(float))
-        if fresh and self.interior:
-            self.h.setOptionValue("solver", "ipm")
-            self.h.run()
-            self.h.setOptionValue("solver", "simplex")
-            if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                self.h.run()  # crossover fell short: the simplex finishes from where it is
-        else:
-            self.h.run()
+        solver.run(self.h, interior=fresh and self.interior)
         if not self.warm and self.n > PRIMAL_FROM:
             # Dual simplex re-solves a large block from scratch after each new objective (some
             # thousand iterations); primal starts from this basis, still feasible (a hundred).
@@ -784,14 +778,15 @@ def audit(
         carried = int((proofs.up[w_idx] & proofs.down[w_idx] & protect).sum())
         proven[-1.0] |= proofs.up[w_idx]
         proven[1.0] |= proofs.down[w_idx]
+    must_rise, must_fall = need_hi - v - 1e-9, v - need_lo - 1e-9  # what a proof must move
     if witnesses:
         rise, fall = _verified_moves(table, withheld, np.minimum(table.upper, big), witnesses)
-        proven[-1.0] |= rise[w_idx] >= need_hi - v - 1e-9
-        proven[1.0] |= fall[w_idx] >= v - need_lo - 1e-9
+        proven[-1.0] |= rise[w_idx] >= must_rise
+        proven[1.0] |= fall[w_idx] >= must_fall
     if carried < RECTANGLES_UNTIL * protect.sum():  # else the few cells left go to programmes
         rect_up, rect_down = _rectangles(aw, v, upper_all - v)
-        proven[-1.0] |= rect_up >= need_hi - v - 1e-9
-        proven[1.0] |= rect_down >= v - need_lo - 1e-9
+        proven[-1.0] |= rect_up >= must_rise
+        proven[1.0] |= rect_down >= must_fall
     if proofs is not None:
         proofs.up[w_idx] |= proven[-1.0]
         proofs.down[w_idx] |= proven[1.0]

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from workbench.secrecy import solver
 from workbench.secrecy.table import CellTable, index_ranges, near
 
 GROW = 3  # neighbourhood sizes tried before a relaxed pattern
@@ -216,12 +217,17 @@ class PatternSolver:
         sub = self.csr[rows][:, cells].astype(float)
         return _Model(sub, cells, self.up[cells], self.down[cells], presolve=bool(self.t.virtual[cells].any()))
 
+    def cost_of(self, cells: np.ndarray) -> np.ndarray:
+        """What moving each cell costs a pattern: nothing for a virtual piece, next to nothing
+        for a cell already withheld, its withholding cost otherwise."""
+        cost = np.where(self.w[cells], WITHHELD_COST, np.minimum(self.t.cost[cells].astype(float), 1e12))
+        cost[self.t.virtual[cells]] = 0.0
+        return cost
+
     def _run(self, model: _Model, k: int, sense: float) -> tuple[np.ndarray, np.ndarray] | None:
         cells = model.cells
         at = int(np.flatnonzero(cells == k)[0])
-        free = self.w[cells] | self.t.virtual[cells]
-        cost = np.where(free, WITHHELD_COST, np.minimum(self.t.cost[cells].astype(float), 1e12))
-        cost[self.t.virtual[cells]] = 0.0
+        cost = self.cost_of(cells)
         amount = self.need_up[k] if sense > 0 else self.need_down[k]
         y = model.solve(cost, at, sense * amount)
         self.solves += 1
@@ -389,12 +395,7 @@ class _Model:
         bound = np.array([abs(move), 0.0])[: len(t)]
         self.h.changeColsBounds(len(t), t, bound, bound)
         self.target = t
-        if self.interior:
-            self.h.setOptionValue("solver", "ipm")
-            self.h.run()
-            self.h.setOptionValue("solver", "simplex")
-        if not self.interior or self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            self.h.run()  # the simplex, or its word where interior point gave none
+        solver.run(self.h, self.interior)
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         y = np.zeros(2 * n)
