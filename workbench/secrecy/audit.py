@@ -561,7 +561,7 @@ BATCH_COLUMNS = 400  # small blocks are bounded together in programmes of about 
 
 def _push(
     lp: _Block, pending: np.ndarray, need: np.ndarray, sense: float, max_solves: int = 10**9,
-    releases: int = 0, reweights: int = REWEIGHTS,
+    releases: int = 0, reweights: int = REWEIGHTS, other: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Cells of ``pending`` that some optimum carries past ``need`` (batch objectives).
 
@@ -569,8 +569,18 @@ def _push(
     certifies nothing more and holds back the others): a smaller feasible set, so whatever is
     reached in it is reachable in the attacker's, and every optimum certifies more cells.
     Up to ``releases`` times, a stalled push frees the cells certified so far and goes on.
+    ``other``: (requirement, proven) of the opposite direction; every optimum is a feasible
+    table all the same, so each cell it carries past that requirement is marked proven there
+    (the cells an upward push lowers to make room, mostly).
     """
     certified = []
+
+    def optimum(weights: np.ndarray, fresh: bool = False) -> np.ndarray:
+        x = lp.optimum(weights, fresh=fresh)
+        if other is not None:
+            other_need, other_ok = other
+            other_ok |= x >= other_need - 1e-6 if sense > 0 else x <= other_need + 1e-6
+        return x
 
     # Both read the pending cells of the moment.
     def hold() -> None:
@@ -596,7 +606,7 @@ def _push(
             break
         weights = np.zeros(lp.n)
         weights[pending] = sense
-        done = reached(lp.optimum(weights, fresh=fresh))
+        done = reached(optimum(weights, fresh=fresh))
         fresh = False
         while not done.any() and reweights:
             # The optimum of the sum can spread the push so that no cell reaches its
@@ -604,7 +614,7 @@ def _push(
             # last basis (a few hundred iterations, where starting afresh took seconds).
             reweights -= 1
             weights[pending] = sense * rng.uniform(0.01, 1.0, len(pending)) ** 3
-            done = reached(lp.optimum(weights))
+            done = reached(optimum(weights))
         if not done.any() and clipped > len(pending) and releases and lp.n <= RELEASE_UP_TO:
             # Stalled with certified cells still held within their requirement: they narrow
             # the others' room for nothing. Released (one bound change, so seldom: each
@@ -670,10 +680,15 @@ def _certify_locally(
             fixed = part @ np.where(inside, 0.0, v)
             inside[chunk] = False
             lp = _Block(part[:, chunk], rhs[rows] - fixed, upper[chunk])
-            for sense, need, ok in ((-1.0, need_hi, up_ok), (1.0, need_lo, down_ok)):
+            for sense, need, ok, other_need, other_ok in (
+                (-1.0, need_hi, up_ok, need_lo, down_ok), (1.0, need_lo, down_ok, need_hi, up_ok)
+            ):
                 pending = np.flatnonzero(todo[chunk] & ~ok[chunk])
-                done = _push(lp, pending, need[chunk], sense, reweights=LOCAL_REWEIGHTS)
+                by_the_way = other_ok[chunk]
+                done = _push(lp, pending, need[chunk], sense, reweights=LOCAL_REWEIGHTS,
+                             other=(other_need[chunk], by_the_way))
                 ok[chunk[done]] = True
+                other_ok[chunk[by_the_way]] = True
             solves += lp.solves
     return up_ok, down_ok, solves
 
@@ -823,8 +838,8 @@ def audit(
             solves += k_solves
         lp = None
         csc = None
+        needs = {-1.0: need_hi[cols], 1.0: need_lo[cols]}
         for sense in (-1.0, 1.0):  # -1: push up (maximise), +1: push down (minimise)
-            need = need_hi[cols] if sense < 0 else need_lo[cols]
             pending = local_protect[~certified[sense][local_protect]]
             if len(pending) and lp is None:
                 lp_cols, lp_rows, lp_upper = np.arange(len(cols)), np.arange(len(rows)), upper_all[cols]
@@ -841,9 +856,15 @@ def audit(
                 if keep_basis:
                     lp.start_from(proofs.col_status[w_idx[cols[lp_cols]]], proofs.row_status[active_rows[rows[lp_rows]]])
             if len(pending):
-                done = lp_cols[_push(lp, at[pending], need[lp_cols], sense, releases=RELEASES)]
+                by_the_way = certified[-sense][lp_cols]
+                done = lp_cols[_push(lp, at[pending], needs[sense][lp_cols], sense, releases=RELEASES,
+                                     other=(needs[-sense][lp_cols], by_the_way))]
                 certified[sense][done] = True
-                pending = np.setdiff1d(pending, done)
+                certified[-sense][lp_cols[by_the_way]] = True
+        # What the pushes left, each cell on its own.
+        for sense in (-1.0, 1.0):
+            need = needs[sense]
+            pending = local_protect[~certified[sense][local_protect]]
             if not exact and large:  # small blocks: exact is cheap
                 out.extend((int(w_idx[cols[k]]), int(v[cols[k]]), np.nan, np.nan, UNPROVEN) for k in pending)
                 continue
