@@ -406,6 +406,22 @@ def test_a_move_that_breaks_a_bound_proves_nothing_that_way() -> None:
         assert flagged(audit(table, withheld, protection=3, threshold=11, witnesses=offered)) == flagged(without)
 
 
+def test_a_disclosed_cell_is_reported_with_the_attackers_interval() -> None:
+    """The pushes hold cells within their requirement while they run (a smaller set, sound for
+    proofs); a cell bounded on its own afterwards gets the attacker's interval, not one those
+    holds narrow. Here the attacker can put the second column's total (4) anywhere from 4 to
+    20; with the holds left on, it was reported as 4 to 18."""
+    table = grid_table(np.array([[3, 4, 5], [5, 0, 6]]))
+    withheld = np.zeros(table.n, dtype=bool)
+    withheld[2:11] = True
+    report = audit(table, withheld, protection=3, threshold=11)
+    exact = brute_force_intervals(table, withheld)
+    cells = report.disclosures[report.disclosures["kind"] != GROUP]
+    assert 9 in set(cells["cell"])
+    for cell, lower, upper in zip(cells["cell"], cells["lower"], cells["upper"], strict=True):
+        assert (lower, upper) == pytest.approx(exact[int(cell)], abs=1e-6)
+
+
 def grid_table(values: np.ndarray) -> CellTable:
     """A two-way table with its margins: ``values`` (r x c) plus a total column, row and corner."""
     r, c = values.shape
