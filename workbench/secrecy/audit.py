@@ -614,7 +614,7 @@ def _push(
     fresh = True  # the push's first solve
     # Held after the first optimum, not before: tightening the bounds first would start the
     # push from an infeasible basis (the down push of the full occupation block, from the up
-    # push's last basis: 5.6 s, against 1.5 s held after).
+    # push's last basis: 5.6 s, against 1.3 s held after).
     held = False
     for _ in range(max_solves):
         if not len(pending):
