@@ -184,12 +184,20 @@ def near(
     ``max_cells``: when a layer overflows, ``rank`` (an order of its cells) says who gets in."""
     inside = np.array([k])
     frontier = inside
+    # What each layer reached before, so that only the new is sorted (a commune's row holds
+    # thousands of cells, reached again from each of its résidences).
+    seen = np.zeros(csc.shape[1], dtype=bool)
+    seen[k] = True
+    expanded = np.zeros(csr.shape[0], dtype=bool)
     for _ in range(radius):
-        rows = np.unique(csc.indices[index_ranges(csc.indptr, frontier)])
-        reached = np.unique(csr.indices[index_ranges(csr.indptr, rows)])
-        new = np.setdiff1d(reached, inside, assume_unique=True)
+        rows = csc.indices[index_ranges(csc.indptr, frontier)]
+        rows = np.unique(rows[~expanded[rows]])
+        expanded[rows] = True
+        reached = csr.indices[index_ranges(csr.indptr, rows)]
+        new = np.unique(reached[~seen[reached]])
         if not len(new):
             break
+        seen[new] = True
         room = max_cells - len(inside)
         if len(new) > room:
             if rank is not None:
