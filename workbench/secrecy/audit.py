@@ -14,7 +14,9 @@ against several such pairs together) are set aside without any programme. The re
 into blocks: connected components of withheld cells linked by constraints that contain them.
 Within a block, one linear programme (HiGHS) is solved repeatedly with a changing objective:
 an optimum of "push all pending cells up" certifies every cell it lifts past its requirement
-at once; the few cells left get their own exact bound, which is where a disclosure is found.
+at once (and every cell it lowers past the other one: any optimum is a table the attacker
+cannot rule out); the few cells left get their own exact bound, which is where a disclosure is
+found.
 Small blocks share one programme (they share no constraint); a large block is first certified
 piece by piece, by programmes over the cells near a few seeds with everything else held at its
 true value (a point feasible there is feasible for the block), and a cell is bounded on its
