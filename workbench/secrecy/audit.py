@@ -568,6 +568,11 @@ CERTIFY_CHUNK = 5000  # cells per local programme when certifying a large block 
 BATCH_COLUMNS = 400  # small blocks are bounded together in programmes of about this size
 
 
+def _past(x: np.ndarray | float, need: np.ndarray | float, sense: float) -> np.ndarray | bool:
+    """Whether ``x`` reaches ``need`` in direction ``sense`` (-1: up to it, +1: down to it)."""
+    return x >= need - 1e-6 if sense < 0 else x <= need + 1e-6
+
+
 def _push(
     lp: _Block, pending: np.ndarray, need: np.ndarray, sense: float, max_solves: int = 10**9,
     releases: int = 0, reweights: int = REWEIGHTS, other: tuple[np.ndarray, np.ndarray] | None = None,
@@ -590,7 +595,7 @@ def _push(
         x = lp.optimum(weights, fresh=fresh)
         if other is not None:
             other_need, other_ok = other
-            other_ok |= x >= other_need - 1e-6 if sense > 0 else x <= other_need + 1e-6
+            other_ok |= _past(x, other_need, -sense)
         return x
 
     start = lp.lo_now.copy(), lp.hi_now.copy()  # the bounds in force (an earlier push's holds)
@@ -608,7 +613,7 @@ def _push(
         lp.bound(lo, hi)
 
     def reached(x: np.ndarray) -> np.ndarray:
-        return x[pending] >= need[pending] - 1e-6 if sense < 0 else x[pending] <= need[pending] + 1e-6
+        return _past(x[pending], need[pending], sense)
 
     retries = reweights
     clipped = len(pending)  # cells still held within their requirement
@@ -737,14 +742,14 @@ def _decide_near(
     outside_v = np.where(inside, 0.0, v)
     restricted = _Block(part[:, around], rhs[rows] - part @ outside_v, upper[around])
     xk = restricted.optimum(weights)[at]
-    if (xk >= need[k] - 1e-6) if sense < 0 else (xk <= need[k] + 1e-6):
+    if _past(xk, need[k], sense):
         return "ok"
     closed = rows[(abs(part) @ (~inside).astype(float)) == 0]
     if len(closed) == 0:
         return None
     relaxed = _Block(sub[closed][:, around], rhs[closed], upper[around])
     xk = relaxed.optimum(weights)[at]
-    if (xk >= need[k] - 1e-6) if sense < 0 else (xk <= need[k] + 1e-6):
+    if _past(xk, need[k], sense):
         return None  # the neighbourhood cannot tell: decide on the whole block
     other = relaxed.optimum(-weights)[at]
     return tuple(sorted((xk, other)))
@@ -903,7 +908,7 @@ def audit(
                     weights = np.zeros(len(lp_cols))
                     weights[at[k]] = sense
                     xk = lp.optimum(weights)[at[k]]
-                    ok = xk >= need[k] - 1e-6 if sense < 0 else xk <= need[k] + 1e-6
+                    ok = _past(xk, need[k], sense)
                     interval = None if ok else tuple(sorted((xk, lp.optimum(-weights)[at[k]])))
                 else:
                     interval = verdict if verdict != "ok" else None
