@@ -39,6 +39,12 @@ ESCALATE_AFTER = 8  # repair rounds before whole constraints are withheld at onc
 # cells are withheld and are judged without reading their cells (the national grid's commune
 # rows, 19,605 cells, were read again after each partner they got).
 LONG_ROW = 16
+# What opening a constraint costs a candidate partner: the cheapest other cell there, its cost
+# capped (commune and EPCI totals are priced out of reach), a cell too small to bring the
+# protection only if the row has no other, NO_PARTNER if it has none at all.
+PRICE_CAP = 1e4
+SMALL_PARTNER = 1e5
+NO_PARTNER = 1e6
 
 
 class SecrecyError(RuntimeError):
@@ -65,9 +71,8 @@ class _State:
         self.csc = table.constraints.tocsc()
         # Withheld cells per row; it only grows, so it also tells whether a row changed.
         self.count = np.asarray((self.csr != 0) @ self.w.astype(np.int64)).ravel()
-        # Per cell, its constraints without a withheld cell yet (withholding it opens them).
-        self.opens = np.asarray((self.csc != 0).T @ (self.count == 0).astype(np.int64)).ravel()
         self.p = protection
+        self._open_costs(table)
         # Per cell, side by side so that ``deficit`` reads a row's cells in one gather: how far
         # it can fall (to 0) and rise, its requirement up and down, and whether it is virtual.
         self.figures = np.empty((table.n, 5))
@@ -77,6 +82,26 @@ class _State:
         self.need_up[:], self.need_down[:] = table.requirement(protection)
         self.figures[:, 4] = table.virtual
         self._track_long_rows()
+
+    def _open_costs(self, table: CellTable) -> None:
+        """Per cell, what withholding it costs beyond itself: each constraint it opens (one
+        without a withheld cell yet) will want a partner, at least the cheapest other cell
+        there — one big enough to bring the protection if the row has any. Charging that
+        instead of a flat price per opened constraint lets a cheap partner open a row whose own
+        partner is cheap too rather than close a cycle through a large cell (full demo 2024:
+        stock 1,394,108 -> 1,357,776 units withheld, occupation 786,219 -> 771,368)."""
+        k = self.csr.indices
+        row = np.repeat(np.arange(self.csr.shape[0]), np.diff(self.csr.indptr))
+        can = ~table.known[k] & ~table.virtual[k] & np.isfinite(table.cost[k])
+        price = np.minimum(table.cost[k].astype(float), PRICE_CAP) + SMALL_PARTNER * (table.values[k] < self.p)
+        price[~can] = np.inf
+        first, second, at = _two_cheapest(price, row, self.csr.shape[0])
+        price = np.where(np.arange(len(k)) == at[row], second[row], first[row])  # not itself
+        found = np.isfinite(price)
+        self.entry_open = np.full(len(k), NO_PARTNER)
+        self.entry_open[found] = price[found] % SMALL_PARTNER
+        fresh = (self.count == 0)[row]
+        self.open_cost = np.bincount(k[fresh], weights=self.entry_open[fresh], minlength=table.n)
 
     def _track_long_rows(self) -> None:
         """For each long row, what ``deficit`` needs from its withheld cells: how far its parts
@@ -227,9 +252,7 @@ class _State:
                 same_side, self.up[cand], self.down[cand]
             )
             score = cost + 1e6 * (brings < room)
-        ranked = np.sort(cost)  # the median, without np.median's overhead (called per cell added)
-        median = (ranked[(len(ranked) - 1) // 2] + ranked[len(ranked) // 2]) / 2
-        score = score + median * self.opens[cand]
+        score = score + self.open_cost[cand]
         return int(cand[np.lexsort((cand, score))[0]])
 
     def _partner_in_python(
@@ -251,10 +274,8 @@ class _State:
             for i, s in enumerate(sign.tolist()):
                 same_side = (s > 0) == k_is_part
                 flag.append((down[i] if same_side == upward else up[i]) < room)
-        ranked = sorted(cost)
-        median = (ranked[(len(ranked) - 1) // 2] + ranked[len(ranked) // 2]) / 2
-        opens = self.opens[cand].tolist()
-        score = [cost[i] + 1e6 * flag[i] + median * opens[i] for i in range(len(ids))]
+        opens = self.open_cost[cand].tolist()
+        score = [cost[i] + 1e6 * flag[i] + opens[i] for i in range(len(ids))]
         return min(zip(score, ids, strict=True))[1]
 
     def add(self, j: int) -> list[int]:
@@ -266,7 +287,8 @@ class _State:
             self._track(r, j, c > 0, at)
         opened = rows[self.count[rows] == 0]
         if len(opened):
-            np.subtract.at(self.opens, self.csr.indices[index_ranges(self.csr.indptr, opened)], 1)
+            entries = index_ranges(self.csr.indptr, opened)
+            np.subtract.at(self.open_cost, self.csr.indices[entries], self.entry_open[entries])
         self.count[rows] += 1
         return list(rows)
 
@@ -304,6 +326,21 @@ def _rooms(
     """How far withheld cells can rise and fall within one row (``deficit``'s rule, in arrays):
     a part by the others' fall (rise) plus the total's rise (fall), a total by its parts'."""
     return (np.where(part, p_down - down + t_up, p_up), np.where(part, p_up - up + t_down, p_down))
+
+
+def _two_cheapest(price: np.ndarray, row: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row (entries in row order): the cheapest price, the next one, and the entry holding
+    the cheapest (the first on ties; -1 for an empty row)."""
+    first = np.full(m, np.inf)
+    np.minimum.at(first, row, price)
+    at = np.full(m, -1)
+    cheapest = np.flatnonzero(price == first[row])[::-1]
+    at[row[cheapest]] = cheapest  # the last write per row is its first entry
+    rest = price.copy()
+    rest[at[at >= 0]] = np.inf
+    second = np.full(m, np.inf)
+    np.minimum.at(second, row, rest)
+    return first, second, at
 
 
 def _partner_through_virtual(table: CellTable, st: _State, cell: int) -> int | None:
@@ -362,7 +399,35 @@ def greedy(table: CellTable, protection: int, threshold: int) -> _State:
         queue.append(row)
     for j in np.flatnonzero(table.close(st.w) & ~st.w):
         st.add(int(j))
+    _prune(table, st, threshold)
     return st
+
+
+def _prune(table: CellTable, st: _State, threshold: int) -> None:
+    """Publish again, largest first, the partners that every one of their constraints now
+    does without: a partner chosen early for a row may have been made useless by those its
+    neighbours got later. Judged on short rows only (a long row's verdict keeps running sums)."""
+    forced = np.zeros(table.n, dtype=bool)
+    if table.dependents is not None:
+        forced = np.asarray(abs(table.dependents).sum(axis=0)).ravel() > 0
+    chosen = np.flatnonzero(st.w & ~table.initial_withheld() & ~forced)
+    for j in chosen[np.argsort(-table.values[chosen], kind="stable")].tolist():
+        rows = st.csc.indices[st.csc.indptr[j] : st.csc.indptr[j + 1]]
+        if st.long[rows].any() or (st.count[rows] <= 2).any():
+            continue  # without it, some row would keep a single withheld cell
+        st.w[j] = False
+        if any(st.deficit(r) is not None or _short_of_threshold(table, st, r, threshold) for r in rows.tolist()):
+            st.w[j] = True
+        else:
+            st.count[rows] -= 1
+
+
+def _short_of_threshold(table: CellTable, st: _State, row: int, threshold: int) -> bool:
+    """The population rule of ``greedy``: withheld parts adding up to fewer than the threshold."""
+    if not table.population[row]:
+        return False
+    s = st.parts_sum(row)
+    return s is not None and 1 <= s < threshold
 
 
 def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_rounds: int = 200) -> Protection:
