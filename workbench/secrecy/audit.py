@@ -86,9 +86,8 @@ class _Block:
     """One block's linear programme, re-solved with changing objectives."""
 
     def __init__(self, a: sparse.csr_matrix, b: np.ndarray, upper: np.ndarray, interior: bool = False) -> None:
-        self.h = highspy.Highs()
+        self.h = solver.new()
         self.interior = interior  # each push's first solve by interior point (then crossover)
-        self.h.setOptionValue("output_flag", False)
         self.n = a.shape[1]
         self.lo, self.hi = np.zeros(self.n), upper.astype(float)
         self.lo_now, self.hi_now = self.lo, self.hi  # the bounds in force (a push's holds)

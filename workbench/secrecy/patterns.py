@@ -358,8 +358,7 @@ class _Model:
         self.slot = np.full(2 * n, -1)
         self.slot[self.keep] = np.arange(len(self.keep))
         a = sparse.hstack([sub, -sub], format="csc")[:, self.keep].tocsr()
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
+        self.h = solver.new()
         if not presolve:
             self.h.setOptionValue("presolve", "off")
         # With virtual pieces, a large programme's re-solves go faster by interior point than by
