@@ -34,9 +34,9 @@ from secrecy_cases import (
 
 from workbench.secrecy import CellTable, audit, protect
 from workbench.secrecy.audit import GROUP, AuditReport, Proofs, _atoms_in, _pooled, _rectangles
-from workbench.secrecy.patterns import PatternSolver
+from workbench.secrecy.patterns import PatternSolver, _pinned
 from workbench.secrecy.secondary import _prune, _State, greedy
-from workbench.secrecy.table import constraint_rows
+from workbench.secrecy.table import constraint_rows, index_ranges
 
 PROFILE = settings(
     max_examples=50, deadline=None, derandomize=True, database=None,
@@ -401,6 +401,30 @@ def test_witnesses_never_prove_what_the_attacker_pins(case: Case, data: st.DataO
     assert flagged(report) == disclosed
     quick = audit(case.table, withheld, RULES.protection, RULES.threshold, exact=False, witnesses=offered)
     assert disclosed <= flagged(quick)
+
+
+@PROFILE
+@given(geographies(max_residences=8), st.data())
+def test_cells_a_programme_pins_cannot_move_in_any_pattern(case: Case, data: st.DataObject) -> None:
+    """The cells a pattern programme leaves out as pinned (a constraint with a single movable
+    cell, transitively) are zero in every move the programme allows: scipy's linprog cannot
+    move any of them either way, on a neighbourhood whose border is held still."""
+    table = case.table
+    solver = PatternSolver(table, some_withheld(table, data), RULES.protection)
+    k = data.draw(st.integers(0, table.n - 1))
+    cells = solver.neighbourhood_of_size(k, data.draw(st.integers(2, table.n)), data.draw(st.integers(0, 3)))
+    rows = np.unique(solver.csc.indices[index_ranges(solver.csc.indptr, cells)])
+    sub = solver.csr[rows][:, cells].astype(float)
+    up, down = solver.up[cells], solver.down[cells]
+    pinned = _pinned(sub, (up > 0) | (down > 0))
+    assume(pinned.any())
+    bounds = list(zip(-down, up, strict=True))
+    for j in np.flatnonzero(pinned):
+        for sense in (1.0, -1.0):
+            c = np.zeros(len(cells))
+            c[j] = -sense
+            res = linprog(c, A_eq=sub.toarray(), b_eq=np.zeros(len(rows)), bounds=bounds, method="highs")
+            assert res.status == 0 and abs(res.x[j]) < 1e-7, (cells[j], res.x[j])
 
 
 @PROFILE
