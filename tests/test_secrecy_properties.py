@@ -34,8 +34,9 @@ from secrecy_cases import (
 
 from workbench.secrecy import CellTable, audit, protect
 from workbench.secrecy.audit import GROUP, AuditReport, Proofs, _atoms_in, _pooled, _rectangles
-from workbench.secrecy.patterns import PatternSolver, _pinned
+from workbench.secrecy.patterns import PatternSolver
 from workbench.secrecy.secondary import _prune, _State, greedy
+from workbench.secrecy.solver import pinned as pinned_cells
 from workbench.secrecy.table import constraint_rows, index_ranges
 
 PROFILE = settings(
@@ -416,7 +417,7 @@ def test_cells_a_programme_pins_cannot_move_in_any_pattern(case: Case, data: st.
     rows = np.unique(solver.csc.indices[index_ranges(solver.csc.indptr, cells)])
     sub = solver.csr[rows][:, cells].astype(float)
     up, down = solver.up[cells], solver.down[cells]
-    pinned = _pinned(sub, (up > 0) | (down > 0))
+    pinned = pinned_cells(sub, (up > 0) | (down > 0))
     assume(pinned.any())
     bounds = list(zip(-down, up, strict=True))
     for j in np.flatnonzero(pinned):

@@ -702,8 +702,13 @@ def _certify_locally(
             inside[chunk] = True
             rows = np.unique(csc.indices[index_ranges(csc.indptr, chunk)])
             part = sub[rows]
+            # Cells a constraint pins (its only cell in the chunk, transitively) stay at their
+            # true values with the cells outside: a smaller programme, the same pushes.
+            free = ~solver.pinned(part[:, chunk], upper[chunk] > 0)
+            inside[chunk[~free]] = False
             fixed = part @ np.where(inside, 0.0, v)
             inside[chunk] = False
+            chunk = chunk[free]
             lp = _Block(part[:, chunk], rhs[rows] - fixed, upper[chunk])
             for sense, need, ok, other_need, other_ok in (
                 (-1.0, need_hi, up_ok, need_lo, down_ok), (1.0, need_lo, down_ok, need_hi, up_ok)

@@ -337,30 +337,6 @@ def _components(csc: sparse.csc_matrix, movable: np.ndarray) -> tuple[np.ndarray
     return component, np.bincount(labels, minlength=1)
 
 
-def _pinned(sub: sparse.csr_matrix, movable: np.ndarray) -> np.ndarray:
-    """Cells a pattern programme holds at zero whatever its target: a constraint with a single
-    movable cell (its others held still, outside the programme or unable to move) pins that
-    cell, which may leave another constraint with a single one, and so on. What HiGHS's presolve
-    finds first, done once per programme so that re-solves keep their basis: on a tenth of the
-    national grid, most 15,000-cell neighbourhoods whose target has no pattern pin the target
-    itself (400 ms of dual simplex each to prove it, none now)."""
-    pinned = ~movable
-    cols = sub.tocsc()
-    counts = np.asarray(abs(sub).astype(bool) @ movable.astype(np.int64)).ravel()
-    single = np.flatnonzero(counts == 1)
-    while len(single):
-        entries = sub.indices[index_ranges(sub.indptr, single)]
-        cells = np.unique(entries[~pinned[entries]])
-        if not len(cells):
-            break
-        pinned[cells] = True
-        rows = cols.indices[index_ranges(cols.indptr, cells)]
-        np.subtract.at(counts, rows, 1)
-        touched = np.unique(rows)
-        single = touched[counts[touched] == 1]
-    return pinned & movable
-
-
 class _Model:
     """A pattern programme ``A y = 0`` (y = y+ - y-) whose costs and target change between solves.
 
@@ -377,7 +353,10 @@ class _Model:
     ) -> None:
         self.cells = cells
         self.n = n = len(cells)
-        pinned = _pinned(sub, (up > 0) | (down > 0))
+        # Left out too: the cells the constraints pin (on a tenth of the national grid, most
+        # 15,000-cell neighbourhoods whose target has no pattern pin the target itself: 400 ms
+        # of dual simplex each to prove it, none now).
+        pinned = solver.pinned(sub, (up > 0) | (down > 0))
         hi = np.concatenate([np.where(pinned, 0.0, up), np.where(pinned, 0.0, down)]).astype(float)
         self.keep = np.flatnonzero(hi > 0)  # the columns of y+ then y- that can move
         self.slot = np.full(2 * n, -1)

@@ -1,8 +1,13 @@
-"""HiGHS runs shared by the audit's and the patterns' linear programmes."""
+"""HiGHS runs, and what a programme's equations pin, shared by the audit's and the patterns'
+linear programmes."""
 
 from __future__ import annotations
 
 import highspy
+import numpy as np
+from scipy import sparse
+
+from workbench.secrecy.table import index_ranges
 
 
 def new() -> highspy.Highs:
@@ -27,3 +32,25 @@ def run(h: highspy.Highs, interior: bool = False) -> None:
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             return
     h.run()
+
+
+def pinned(sub: sparse.csr_matrix, movable: np.ndarray) -> np.ndarray:
+    """The movable columns of ``sub`` that its equations pin whatever the objective: a row with
+    a single movable column (the others held still, outside the programme or unable to move)
+    fixes it, which may leave another row with a single one, and so on. What HiGHS's presolve
+    finds first, done once per programme so that its re-solves keep their basis."""
+    pinned = ~movable
+    cols = sub.tocsc()
+    counts = np.asarray(abs(sub).astype(bool) @ movable.astype(np.int64)).ravel()
+    single = np.flatnonzero(counts == 1)
+    while len(single):
+        entries = sub.indices[index_ranges(sub.indptr, single)]
+        cells = np.unique(entries[~pinned[entries]])
+        if not len(cells):
+            break
+        pinned[cells] = True
+        rows = cols.indices[index_ranges(cols.indptr, cells)]
+        np.subtract.at(counts, rows, 1)
+        touched = np.unique(rows)
+        single = touched[counts[touched] == 1]
+    return pinned & movable
