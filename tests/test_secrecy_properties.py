@@ -191,11 +191,7 @@ def test_greedy_leaves_no_constraint_short_that_a_partner_could_mend(case: Case)
     fresh = _State(table, state.w, RULES.protection)
     np.testing.assert_array_equal(state.count, fresh.count)
     for row in range(table.constraints.shape[0]):
-        missing = fresh.deficit(row)
-        if missing is None and table.population[row]:
-            s = fresh.parts_sum(row)
-            if s is not None and 1 <= s < RULES.threshold:
-                missing = (-1, RULES.threshold - s, False)
+        missing = fresh.missing(row, RULES.threshold)
         if missing is not None:
             assert fresh.partner(row, missing=missing if missing[0] >= 0 else None) is None, (row, missing)
 

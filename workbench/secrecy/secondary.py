@@ -310,6 +310,16 @@ class _State:
                 self.best[row, i] = key
                 self.best_at[row, i] = at
 
+    def missing(self, row: int, threshold: int) -> tuple[int, float, bool] | None:
+        """What a row asks of the greedy pass: its ``deficit``, or else, for a population row
+        whose withheld parts add up to fewer than the threshold, the units missing (cell -1)."""
+        missing = self.deficit(row)
+        if missing is None and self.t.population[row]:
+            s = self.parts_sum(row)
+            if s is not None and 1 <= s < threshold:
+                missing = (-1, threshold - s, False)
+        return missing
+
     def parts_sum(self, row: int) -> float | None:
         """Known sum of the withheld parts of a row, when no withheld total sits in it."""
         cells, coef = self.row(row)
@@ -384,11 +394,7 @@ def greedy(table: CellTable, protection: int, threshold: int) -> _State:
         if checked[row] == st.count[row]:
             continue  # queued twice, unchanged since: same verdict (it depends on its cells alone)
         checked[row] = st.count[row]
-        missing = st.deficit(row)
-        if missing is None and table.population[row]:
-            s = st.parts_sum(row)
-            if s is not None and 1 <= s < threshold:
-                missing = (-1, threshold - s, False)
+        missing = st.missing(row, threshold)
         if missing is None:
             continue
         j = st.partner(row, missing=missing if missing[0] >= 0 else None)
@@ -416,18 +422,10 @@ def _prune(table: CellTable, st: _State, threshold: int) -> None:
         if st.long[rows].any() or (st.count[rows] <= 2).any():
             continue  # without it, some row would keep a single withheld cell
         st.w[j] = False
-        if any(st.deficit(r) is not None or _short_of_threshold(table, st, r, threshold) for r in rows.tolist()):
+        if any(st.missing(r, threshold) is not None for r in rows.tolist()):
             st.w[j] = True
         else:
             st.count[rows] -= 1
-
-
-def _short_of_threshold(table: CellTable, st: _State, row: int, threshold: int) -> bool:
-    """The population rule of ``greedy``: withheld parts adding up to fewer than the threshold."""
-    if not table.population[row]:
-        return False
-    s = st.parts_sum(row)
-    return s is not None and 1 <= s < threshold
 
 
 def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_rounds: int = 200) -> Protection:
