@@ -4,10 +4,13 @@ Two passes. First a fast combinatorial pass over the constraints, one at a time:
 constraint, a withheld part can rise only as far as the other withheld parts can fall (and
 the withheld total rise), and conversely; where that room is below the protection, a partner
 is withheld in it — the cheapest published cell that brings the missing room (small values
-first, commune and EPCI totals last), preferring partners whose other constraints already hold
-a withheld cell, which closes cycles instead of starting new ones and keeps blocks small. A
-constraint with a single withheld cell is the extreme case (no room at all). A population
-constraint whose withheld parts add up to fewer than the threshold gets one more partner.
+first, commune and EPCI totals last), each charged besides what the constraints it would open
+will ask (the cheapest partner there): a partner whose other constraints already hold a
+withheld cell closes a cycle for free, one that opens a row whose own partner is small is
+cheap too. A constraint with a single withheld cell is the extreme case (no room at all). A
+population constraint whose withheld parts add up to fewer than the threshold gets one more
+partner. At the end, the partners every constraint of which now does without are published
+again, largest first.
 
 Then the attacker's audit runs (it certifies whole blocks with a few programmes), and every
 cell it does not prove safe gets a protection pattern (patterns.py): the cheapest cells whose
