@@ -163,14 +163,15 @@ class _State:
         start, end = self.csr.indptr[row], self.csr.indptr[row + 1]
         return self.csr.indices[start:end], self.csr.data[start:end]
 
-    def deficit(self, row: int) -> tuple[int, float, bool] | None:
+    def deficit(self, row: int, by_cells: bool = False) -> tuple[int, float, bool] | None:
         """The worst-protected withheld cell of a row, judged on this row alone.
 
         A withheld part can rise only as far as the other withheld parts can fall and the
         withheld total can rise (and conversely); a withheld total moves as far as its withheld
         parts do. Returns (cell, missing room, True if the room is missing upwards) or None.
+        ``by_cells``: read a long row's cells instead of its tracked ingredients.
         """
-        if self.long[row]:
+        if self.long[row] and not by_cells:
             return self._deficit_of_long_row(row)
         cells, coef = self.row(row)
         hidden = self.w[cells]
@@ -313,10 +314,10 @@ class _State:
                 self.best[row, i] = key
                 self.best_at[row, i] = at
 
-    def missing(self, row: int, threshold: int) -> tuple[int, float, bool] | None:
+    def missing(self, row: int, threshold: int, by_cells: bool = False) -> tuple[int, float, bool] | None:
         """What a row asks of the greedy pass: its ``deficit``, or else, for a population row
         whose withheld parts add up to fewer than the threshold, the units missing (cell -1)."""
-        missing = self.deficit(row)
+        missing = self.deficit(row, by_cells)
         if missing is None and self.t.population[row]:
             s = self.parts_sum(row)
             if s is not None and 1 <= s < threshold:
@@ -415,20 +416,25 @@ def greedy(table: CellTable, protection: int, threshold: int) -> _State:
 def _prune(table: CellTable, st: _State, threshold: int) -> None:
     """Publish again, largest first, the partners that every one of their constraints now
     does without: a partner chosen early for a row may have been made useless by those its
-    neighbours got later. Judged on short rows only (a long row's verdict keeps running sums)."""
+    neighbours got later. Rows are read cell by cell (a long row's tracked ingredients are
+    rebuilt once at the end, if it lost a cell)."""
     forced = np.zeros(table.n, dtype=bool)
     if table.dependents is not None:
         forced = np.asarray(abs(table.dependents).sum(axis=0)).ravel() > 0
     chosen = np.flatnonzero(st.w & ~table.initial_withheld() & ~forced)
+    long_changed = False
     for j in chosen[np.argsort(-table.values[chosen], kind="stable")].tolist():
         rows = st.csc.indices[st.csc.indptr[j] : st.csc.indptr[j + 1]]
-        if st.long[rows].any() or (st.count[rows] <= 2).any():
+        if (st.count[rows] <= 2).any():
             continue  # without it, some row would keep a single withheld cell
         st.w[j] = False
-        if any(st.missing(r, threshold) is not None for r in rows.tolist()):
+        if any(st.missing(r, threshold, by_cells=True) is not None for r in rows.tolist()):
             st.w[j] = True
         else:
             st.count[rows] -= 1
+            long_changed |= bool(st.long[rows].any())
+    if long_changed:
+        st._track_long_rows()
 
 
 def protect(table: CellTable, protection: int = 3, threshold: int = 11, max_rounds: int = 200) -> Protection:
