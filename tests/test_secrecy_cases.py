@@ -317,6 +317,28 @@ def test_pattern_moves_only_cells_with_room_that_way() -> None:
     assert solver.solve(1, -1.0) is None  # a zero has nowhere to fall
 
 
+def test_a_pattern_lifts_the_other_targets_that_withheld_cells_let_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A round's pattern is paid for moving the other targets still short their way: where
+    withheld cells alone carry them (here the 8 the pattern already moves), one programme
+    certifies them too, soundly; unpaid, each target needs its own."""
+    # total (published) = a + b + c + d: a = b = 0 and c = 8 withheld, d = 20 published.
+    values = np.array([28, 0, 0, 8, 20])
+    a = constraint_rows([0], [[1, 2, 3, 4]], n=5)
+    primary = np.array(["", "extreme_share", "extreme_share", "below_threshold", ""], dtype=object)
+    table = CellTable(values, a, primary)
+    module = sys.modules[PatternSolver.__module__]
+    for reward, solves in ((module.TARGET_REWARD, 1), (0.0, 2)):
+        monkeypatch.setattr(module, "TARGET_REWARD", reward)
+        solver = PatternSolver(table, table.initial_withheld(), RULES.protection)
+        added, unsolved = solver.protect_all(np.array([1, 2]))
+        assert (added, unsolved, solver.solves) == ([], [], solves)
+        assert solver.got_up[1] >= RULES.protection and solver.got_up[2] >= RULES.protection
+        intervals = brute_force_intervals(table, solver.w)
+        for c, (lo, hi) in intervals.items():
+            assert lo <= values[c] - solver.got_down[c] + 1e-6 and hi >= values[c] + solver.got_up[c] - 1e-6, c
+        assert not solver.wanted_up.any() and not solver.wanted_down.any()  # the round is over
+
+
 def two_communes() -> Case:
     """EPCI E = communes C1 (IRIS I1, I2) and C2 (IRIS I3), two résidences per IRIS, households
     by composition; small résidences make primaries whose patterns can stay in their commune."""

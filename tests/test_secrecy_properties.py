@@ -438,7 +438,7 @@ def test_a_pattern_on_its_component_costs_what_it_costs_on_the_whole_table(case:
     solver = PatternSolver(table, withheld, RULES.protection)
     whole = solver._model(np.arange(table.n))
     interior = PatternSolver(table, withheld, RULES.protection)
-    cost = solver.cost_of(np.arange(table.n))
+    cost, _ = solver.cost_of(np.arange(table.n))  # outside a round, both ways cost the same
     real = np.flatnonzero(withheld & ~table.virtual)
     assume(len(real))
     for k in data.draw(st.lists(st.sampled_from(real), min_size=1, max_size=4, unique=True)):
