@@ -29,7 +29,11 @@ from scipy.sparse.csgraph import connected_components
 from workbench.secrecy import solver
 from workbench.secrecy.table import CellTable, index_ranges, near
 
-GROW = 3  # neighbourhood sizes tried before a relaxed pattern
+# Neighbourhood sizes tried before a relaxed pattern: 3,000 cells within 5 constraints, then
+# 15,000 within 7. A first try on 600 within 3 found a pattern for one occupation target in
+# ten; the larger ones find cheaper patterns too (occupation 2024, first round: 8.8 -> 8.4 s,
+# 154,498 -> 146,947 units added).
+GROW = 2
 RELAXED_MAX_CELLS = 20_000  # beyond, a relaxed programme costs more than the audit's repair
 WITHHELD_COST = 1e-5  # moving a cell already withheld is almost free: reuse before adding
 # A pattern is paid this much for each unit it moves another target of the round its way (a
@@ -66,7 +70,7 @@ class PatternSolver:
 
     def __init__(
         self, table: CellTable, withheld: np.ndarray, protection: int,
-        radius: int = 3, max_cells: int = 600,
+        radius: int = 5, max_cells: int = 3000,
     ) -> None:
         self.t = table
         self.w = np.asarray(withheld, dtype=bool).copy()
