@@ -13,7 +13,9 @@ by HiGHS: the LP heuristic
 of Kelly, Golden and Assad that τ-Argus's optimal method also builds on.
 
 Certified amounts only grow as more cells are withheld, so a cell is solved only while its own
-certification falls short; the secondary suppression asks for patterns only for the cells the
+certification falls short; a pattern is paid a little for each unit it moves the round's other
+targets their way, so that one programme certifies the neighbours that withheld cells alone can
+carry (``TARGET_REWARD``). The secondary suppression asks for patterns only for the cells the
 audit recovers, and the audit then checks the result independently.
 """
 
