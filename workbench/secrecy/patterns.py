@@ -119,14 +119,15 @@ class PatternSolver:
         """Whether ``k``'s patterns are sought on its whole component (exact: no fallback)."""
         return self.component[k] >= 0 and bool(self._exact[self.component[k]])
 
+    def short(self, cells: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+        """Whether ``cells`` are not yet certified up, and down, as far as they need."""
+        return (self.got_up[cells] < self.need_up[cells] - 1e-9,
+                self.got_down[cells] < self.need_down[cells] - 1e-9)
+
     def missing(self, k: int) -> list[float]:
         """Directions (+1 up, -1 down) in which cell ``k`` is not yet certified."""
-        out = []
-        if self.got_up[k] < self.need_up[k] - 1e-9:
-            out.append(1.0)
-        if self.got_down[k] < self.need_down[k] - 1e-9:
-            out.append(-1.0)
-        return out
+        up, down = self.short(k)
+        return [sense for sense, short in ((1.0, up), (-1.0, down)) if short]
 
     def neighbourhood(self, k: int, grow: int = 0) -> np.ndarray:
         """Cells within ``radius`` constraints of ``k``; free cells first when capped."""
@@ -263,8 +264,9 @@ class PatternSolver:
         if np.all(np.where(y > 0, y <= self.down[cells] + 1e-9, -y <= self.up[cells] + 1e-9)):
             self.got_up[cells] = np.maximum(self.got_up[cells], np.clip(-y, 0, None))
             self.got_down[cells] = np.maximum(self.got_down[cells], np.clip(y, 0, None))
-        self.wanted_up[cells] &= self.got_up[cells] < self.need_up[cells] - 1e-9
-        self.wanted_down[cells] &= self.got_down[cells] < self.need_down[cells] - 1e-9
+        up, down = self.short(cells)
+        self.wanted_up[cells] &= up
+        self.wanted_down[cells] &= down
 
     def protect_all(self, targets: np.ndarray, thorough: bool = False) -> tuple[list[int], list[int]]:
         """Patterns for ``targets``; returns (cells added, targets left unsolved).
@@ -277,8 +279,8 @@ class PatternSolver:
         unsolved: list[int] = []
         targets = np.asarray(targets, dtype=np.int64)
         self.wanted_up[:], self.wanted_down[:] = False, False
-        self.wanted_up[targets] = self.w[targets] & (self.got_up[targets] < self.need_up[targets] - 1e-9)
-        self.wanted_down[targets] = self.w[targets] & (self.got_down[targets] < self.need_down[targets] - 1e-9)
+        up, down = self.short(targets)
+        self.wanted_up[targets], self.wanted_down[targets] = self.w[targets] & up, self.w[targets] & down
         self.choose_components(targets)
         for k, area in self._by_area(targets):
             if area is not None:
