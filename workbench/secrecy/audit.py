@@ -41,7 +41,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from workbench.secrecy import solver
-from workbench.secrecy.table import CellTable, index_ranges, near
+from workbench.secrecy.table import CellTable, index_ranges, near, rows_of
 
 EXACT, INTERVAL, GROUP = "exacte", "intervalle", "somme sous le seuil"
 UNPROVEN = "non prouvée"  # a quick audit (exact=False) could not prove it safe: maybe disclosed
@@ -708,7 +708,7 @@ def _certify_locally(
             chunk = near(sub, csc, int(k), CERTIFY_CHUNK, rank=largest_first)
             skip[chunk] = True
             inside[chunk] = True
-            rows = np.unique(csc.indices[index_ranges(csc.indptr, chunk)])
+            rows = rows_of(csc, chunk)
             part = sub[rows]
             # Cells a constraint pins (its only cell in the chunk, transitively) stay at their
             # true values with the cells outside: a smaller programme, the same pushes.
@@ -746,7 +746,7 @@ def _decide_near(
     around = near(sub, csc, k, LOCAL_CHUNK)  # k first
     inside = np.zeros(n, dtype=bool)
     inside[around] = True
-    rows = np.unique(csc.indices[index_ranges(csc.indptr, around)])
+    rows = rows_of(csc, around)
     part = sub[rows]
     at = 0
     weights = np.zeros(len(around))

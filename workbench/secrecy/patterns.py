@@ -29,7 +29,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from workbench.secrecy import solver
-from workbench.secrecy.table import CellTable, index_ranges, near
+from workbench.secrecy.table import CellTable, near, rows_of
 
 # Neighbourhood sizes tried before a relaxed pattern: 3,000 cells within 5 constraints, then
 # 15,000 within 7. A first try on 600 within 3 found a pattern for one occupation target in
@@ -230,7 +230,7 @@ class PatternSolver:
         first round's patterns: 16 s with it, 7 s without), unless virtual pieces are in it:
         free of cost and all but unbounded, presolve takes most of them out (full attributions
         2022: 14 s with it, 56 s without)."""
-        rows = np.unique(self.csc.indices[index_ranges(self.csc.indptr, cells)])
+        rows = rows_of(self.csc, cells)
         sub = self.csr[rows][:, cells].astype(float)
         return _Model(sub, cells, self.up[cells], self.down[cells], presolve=bool(self.t.virtual[cells].any()))
 
@@ -390,7 +390,9 @@ class _Model:
         self.keep = np.flatnonzero(hi > 0)  # the columns of y+ then y- that can move
         self.slot = np.full(2 * n, -1)
         self.slot[self.keep] = np.arange(len(self.keep))
-        a = sparse.hstack([sub, -sub], format="csc")[:, self.keep].tocsr()
+        a = sub.tocsc()[:, self.keep % n]  # the columns of y+, then of y- (negated)
+        a.data *= np.repeat(np.where(self.keep < n, 1.0, -1.0), np.diff(a.indptr))
+        a = a.tocsr()
         self.h = solver.new()
         if not presolve:
             self.h.setOptionValue("presolve", "off")

@@ -176,6 +176,22 @@ def index_ranges(indptr: np.ndarray, which: np.ndarray) -> np.ndarray:
     return offsets + np.arange(lengths.sum())
 
 
+def distinct(values: np.ndarray, size: int) -> np.ndarray:
+    """``np.unique`` of indices below ``size``: by marking them where the list is long (a
+    neighbourhood's constraints, reached again from each of its cells: 2.1 ms sorted, 0.4 ms
+    marked for 15,000 occupation cells), by sorting where it is short."""
+    if len(values) * 16 < size:
+        return np.unique(values)
+    mark = np.zeros(size, dtype=bool)
+    mark[values] = True
+    return np.flatnonzero(mark)
+
+
+def rows_of(csc: sparse.csc_matrix, cells: np.ndarray) -> np.ndarray:
+    """The constraints (rows of ``csc``) that hold any of ``cells``, in order."""
+    return distinct(csc.indices[index_ranges(csc.indptr, cells)], csc.shape[0])
+
+
 def near(
     csr: sparse.csr_matrix, csc: sparse.csc_matrix, k: int, max_cells: int, radius: int = 10**9,
     rank: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -191,10 +207,10 @@ def near(
     expanded = np.zeros(csr.shape[0], dtype=bool)
     for _ in range(radius):
         rows = csc.indices[index_ranges(csc.indptr, frontier)]
-        rows = np.unique(rows[~expanded[rows]])
+        rows = distinct(rows[~expanded[rows]], csr.shape[0])
         expanded[rows] = True
         reached = csr.indices[index_ranges(csr.indptr, rows)]
-        new = np.unique(reached[~seen[reached]])
+        new = distinct(reached[~seen[reached]], csc.shape[1])
         if not len(new):
             break
         seen[new] = True
