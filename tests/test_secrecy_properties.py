@@ -37,7 +37,7 @@ from workbench.secrecy.audit import GROUP, AuditReport, Proofs, _atoms_in, _pool
 from workbench.secrecy.patterns import PatternSolver
 from workbench.secrecy.secondary import _prune, _State, greedy
 from workbench.secrecy.solver import pinned as pinned_cells
-from workbench.secrecy.table import constraint_rows, index_ranges
+from workbench.secrecy.table import constraint_rows, distinct, index_ranges
 
 PROFILE = settings(
     max_examples=50, deadline=None, derandomize=True, database=None,
@@ -401,6 +401,14 @@ def test_witnesses_never_prove_what_the_attacker_pins(case: Case, data: st.DataO
     assert flagged(report) == disclosed
     quick = audit(case.table, withheld, RULES.protection, RULES.threshold, exact=False, witnesses=offered)
     assert disclosed <= flagged(quick)
+
+
+@given(st.integers(1, 200), st.data())
+def test_distinct_indices_are_numpys_unique(size: int, data: st.DataObject) -> None:
+    """Marked or sorted, the distinct indices of a list are numpy's, in order, whether the list is
+    short or long for its range."""
+    values = np.array(data.draw(st.lists(st.integers(0, size - 1), max_size=40 * size)), dtype=np.int64)
+    assert np.array_equal(distinct(values, size), np.unique(values))
 
 
 @PROFILE
