@@ -7,7 +7,7 @@ import highspy
 import numpy as np
 from scipy import sparse
 
-from workbench.secrecy.table import index_ranges
+from workbench.secrecy.table import distinct, index_ranges
 
 
 def new() -> highspy.Highs:
@@ -45,12 +45,12 @@ def pinned(sub: sparse.csr_matrix, movable: np.ndarray) -> np.ndarray:
     single = np.flatnonzero(counts == 1)
     while len(single):
         entries = sub.indices[index_ranges(sub.indptr, single)]
-        cells = np.unique(entries[~pinned[entries]])
+        cells = distinct(entries[~pinned[entries]], len(pinned))
         if not len(cells):
             break
         pinned[cells] = True
         rows = cols.indices[index_ranges(cols.indptr, cells)]
         np.subtract.at(counts, rows, 1)
-        touched = np.unique(rows)
+        touched = distinct(rows, sub.shape[0])
         single = touched[counts[touched] == 1]
     return pinned & movable
