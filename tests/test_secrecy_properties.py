@@ -37,7 +37,7 @@ from workbench.secrecy.audit import GROUP, AuditReport, Proofs, _atoms_in, _pool
 from workbench.secrecy.patterns import PatternSolver
 from workbench.secrecy.secondary import _prune, _State, greedy
 from workbench.secrecy.solver import pinned as pinned_cells
-from workbench.secrecy.table import constraint_rows, distinct, index_ranges
+from workbench.secrecy.table import constraint_rows, distinct, rows_of
 
 PROFILE = settings(
     max_examples=50, deadline=None, derandomize=True, database=None,
@@ -421,7 +421,7 @@ def test_cells_a_programme_pins_cannot_move_in_any_pattern(case: Case, data: st.
     solver = PatternSolver(table, some_withheld(table, data), RULES.protection)
     k = data.draw(st.integers(0, table.n - 1))
     cells = solver.neighbourhood_of_size(k, data.draw(st.integers(2, table.n)), data.draw(st.integers(0, 3)))
-    rows = np.unique(solver.csc.indices[index_ranges(solver.csc.indptr, cells)])
+    rows = rows_of(solver.csc, cells)  # the programme's constraints, as PatternSolver._model takes them
     sub = solver.csr[rows][:, cells].astype(float)
     up, down = solver.up[cells], solver.down[cells]
     pinned = pinned_cells(sub, (up > 0) | (down > 0))

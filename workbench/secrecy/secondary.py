@@ -102,7 +102,7 @@ class _State:
         price = np.where(np.arange(len(k)) == at[row], second[row], first[row])  # not itself
         found = np.isfinite(price)
         self.entry_open = np.full(len(k), NO_PARTNER)
-        self.entry_open[found] = price[found] % SMALL_PARTNER
+        self.entry_open[found] = price[found] % SMALL_PARTNER  # the tier only ranked it: charge its cost
         fresh = (self.count == 0)[row]
         self.open_cost = np.bincount(k[fresh], weights=self.entry_open[fresh], minlength=table.n)
 
